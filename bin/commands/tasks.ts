@@ -1,0 +1,59 @@
+/** `updraft tasks ...`: states-for-dag-run, test, clear. */
+import readline from 'node:readline/promises';
+import type { Command } from 'commander';
+import { UserInputError } from '../../core/errors.ts';
+import { clearTaskInstances, findClearTargets } from '../../core/transitions/clear.ts';
+import { rows } from '../../core/transitions/sql.ts';
+import { NotFoundError } from '../../core/transitions/trigger-run.ts';
+import { testTask } from '../task-test.ts';
+import { parseDateArg, parseFormat, printRows, type OutputFormat } from '../output.ts';
+import { withRuntime } from '../runtime.ts';
+
+export function registerTaskCommands(program: Command): void {
+  const tasks = program.command('tasks').description('task instances');
+
+  tasks.command('states-for-dag-run <dag_id> <run_id>').description('the state of every task in a run')
+    .option('-o, --output <format>', 'table or json', parseFormat, 'table')
+    .action(async (dagId: string, runId: string, o: { output: OutputFormat }) => withRuntime(async (rt) => {
+      const [run] = await rows(rt.db, 'select 1 from dag_run where dag_id = ? and run_id = ?', [dagId, runId]);
+      if (!run) throw new NotFoundError(`DAG "${dagId}" has no run "${runId}"`);
+      const list = await rows<Record<string, unknown>>(rt.db, `
+        select dag_id, run_id, task_id, map_index, coalesce(state, 'none') as state, try_number, start_date, end_date
+        from task_instance where dag_id = ? and run_id = ? order by id`, [dagId, runId]);
+      printRows(list, ['dag_id', 'run_id', 'task_id', 'state', 'try_number', 'start_date', 'end_date'], o.output);
+    }));
+
+  tasks.command('test <dag_id> <task_id> [logical_date]').description('run one task in the foreground; no state is recorded')
+    .action(async (dagId: string, taskId: string, logical?: string) => withRuntime(async (rt) => {
+      const ok = await testTask(rt, dagId, taskId, logical ? parseDateArg(logical, 'logical_date') : new Date());
+      if (!ok) process.exitCode = 1;
+    }));
+
+  tasks.command('clear <dag_id>').description('clear task instances so they run again (retries given anew)')
+    .option('-t, --task-regex <regex>', 'only tasks whose id matches')
+    .option('-s, --start-date <date>', 'only runs with a logical date at or after this')
+    .option('-e, --end-date <date>', 'only runs with a logical date at or before this')
+    .option('-f, --only-failed', 'only failed and upstream_failed task instances')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (dagId: string, o: { taskRegex?: string; startDate?: string; endDate?: string; onlyFailed?: boolean; yes?: boolean }) => withRuntime(async (rt) => {
+      const [dag] = await rows(rt.db, 'select 1 from dag where dag_id = ?', [dagId]);
+      if (!dag) throw new NotFoundError(`DAG "${dagId}" not found`);
+      if (o.taskRegex) { try { new RegExp(o.taskRegex); } catch { throw new UserInputError(`--task-regex is not a valid regular expression: ${o.taskRegex}`); } }
+      const targets = await findClearTargets(rt.db, {
+        dag_id: dagId, task_regex: o.taskRegex, only_failed: o.onlyFailed,
+        start_date: o.startDate ? parseDateArg(o.startDate, '--start-date') : undefined,
+        end_date: o.endDate ? parseDateArg(o.endDate, '--end-date') : undefined,
+      });
+      if (targets.length === 0) { process.stdout.write('No task instances to clear\n'); return; }
+      for (const t of targets) process.stdout.write(`  ${t.run_id}  ${t.task_id}  (${t.state ?? 'none'})\n`);
+      if (!o.yes) {
+        if (!process.stdin.isTTY) throw new UserInputError('refusing to clear without confirmation: pass -y');
+        const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+        const answer = await rl.question(`Clear ${targets.length} task instance(s)? [y/N] `);
+        rl.close();
+        if (!/^y(es)?$/i.test(answer.trim())) { process.stdout.write('Cancelled\n'); return; }
+      }
+      const n = await clearTaskInstances(rt.db, targets.map((t) => t.id));
+      process.stdout.write(`Cleared ${n} task instance(s)\n`);
+    }));
+}

@@ -1,0 +1,45 @@
+/**
+ * `tasks test`: run one task in this process with its full context and templates,
+ * printing its log and return value. Nothing is written to the database (Airflow's
+ * behaviour), so it is safe to try a task against production metadata.
+ */
+import { errorMessage } from '../core/errors.ts';
+import { manualRunInfo } from '../core/schedule/index.ts';
+import { renderFields } from '../core/templating/index.ts';
+import { loadSpec } from '../core/transitions/spec-cache.ts';
+import type { StartedTask } from '../core/transitions/start-ti.ts';
+import { latestVersionId, NotFoundError } from '../core/transitions/trigger-run.ts';
+import { operatorFor } from '../worker/operator-loader.ts';
+import { buildTemplateContextFor, makeTaskContext } from '../worker/task-context.ts';
+import type { Runtime } from './runtime.ts';
+
+export async function testTask(rt: Runtime, dagId: string, taskId: string, logicalDate: Date): Promise<boolean> {
+  const versionId = await latestVersionId(rt.db, dagId);
+  const spec = await loadSpec(rt.db, versionId);
+  const task = spec.tasks.find((t) => t.task_id === taskId);
+  if (!task) throw new NotFoundError(`DAG "${dagId}" has no task "${taskId}"`);
+  const info = manualRunInfo(spec.schedule, logicalDate);
+  const ti: StartedTask = {
+    id: 0, dag_run_id: 0, dag_id: dagId, run_id: `__updraft_temporary_run_${logicalDate.toISOString()}__`,
+    task_id: taskId, map_index: -1, try_number: 1, max_tries: task.retries, start_date: new Date(),
+    logical_date: logicalDate, data_interval_start: info.data_interval.start, data_interval_end: info.data_interval.end,
+    run_type: 'manual', conf: {}, dag_version_id: versionId,
+  };
+  const say = (stream: string) => (m: string) => process.stdout.write(`[${taskId}${stream}] ${m}\n`);
+  const log = { info: say(''), warn: say(' stderr'), error: say(' error') };
+  try {
+    const operator = await operatorFor(spec, task, versionId);
+    const template = await buildTemplateContextFor(rt.db, spec, task, ti);
+    const args = renderFields(operator.args, operator.templateFields, template);
+    const controller = new AbortController();
+    const ctx = makeTaskContext(rt.db, spec, ti, template, log, controller.signal);
+    // xcom_push in a test would write to a run that does not exist: print it instead.
+    ctx.ti.xcom_push = async (key, value) => { log.info(`xcom_push ${key} = ${JSON.stringify(value)}`); };
+    const result = await operator.execute(args, ctx);
+    process.stdout.write(`Task ${taskId} succeeded; return value: ${JSON.stringify(result ?? null)}\n`);
+    return true;
+  } catch (err) {
+    process.stdout.write(`Task ${taskId} failed: ${errorMessage(err)}\n`);
+    return false;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * What a running task receives: the Airflow context (as the template context holds it)
+ * plus the live handles a task needs: its log, an abort signal, and XCom access.
+ */
+import type { TemplateContext } from '../templating/index.ts';
+
+export interface TaskLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface XComPullOptions { task_ids?: string | string[]; key?: string; map_indexes?: number | number[] }
+
+export interface TaskInstanceHandle {
+  dag_id: string;
+  task_id: string;
+  run_id: string;
+  map_index: number;
+  try_number: number;
+  max_tries: number;
+  xcom_pull(opts?: XComPullOptions): Promise<unknown>;
+  xcom_push(key: string, value: unknown): Promise<void>;
+}
+
+export interface TaskContext {
+  dag_id: string;
+  task_id: string;
+  run_id: string;
+  logical_date: Date | null;
+  data_interval_start: Date | null;
+  data_interval_end: Date | null;
+  params: Record<string, unknown>;
+  conf: Record<string, unknown>;
+  ti: TaskInstanceHandle;
+  log: TaskLog;
+  /** Aborted when the task times out or its worker must stop; long work should watch it. */
+  signal: AbortSignal;
+  /** The full Jinja template context (ds, ts, macros, var, conn, ...). */
+  template: TemplateContext;
+  /** Render a Jinja string against this task's context. */
+  render(template: string): string;
+}

@@ -1,0 +1,83 @@
+/**
+ * Configuration, read from the environment when a component starts (never at import
+ * time) and passed explicitly from there. Every variable is listed in the README.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { UserInputError } from './errors.ts';
+
+export interface Config {
+  /** UPDRAFT_HOME: private services' data, logs and generated files. */
+  home: string;
+  /** UPDRAFT_DAGS_FOLDER: where DAG files live. */
+  dagsFolder: string;
+  /** UPDRAFT_DATABASE_URL, or the project-private PostgreSQL on UPDRAFT_PG_PORT. */
+  databaseUrl: string;
+  /** UPDRAFT_REDIS_URL, or the project-private Redis on UPDRAFT_REDIS_PORT. */
+  redisUrl: string;
+  /** UPDRAFT_QUEUE_PREFIX: BullMQ key prefix; tests use a unique one each. */
+  queuePrefix: string;
+  /** UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION (default false: new DAGs run at once). */
+  dagsArePausedAtCreation: boolean;
+  /** UPDRAFT_DAG_FILE_PROCESSOR_TIMEOUT (seconds): parse time limit per file. */
+  parseTimeoutMs: number;
+  /** UPDRAFT_SCHEDULER_IDLE_SLEEP (seconds): longest sleep of an idle scheduler loop. */
+  schedulerIdleSleepMs: number;
+  /** UPDRAFT_HEARTBEAT_INTERVAL (seconds): how often components and workers heartbeat. */
+  heartbeatIntervalMs: number;
+  /** UPDRAFT_ZOMBIE_THRESHOLD (seconds): a running task whose worker is silent this long is a zombie. */
+  zombieThresholdMs: number;
+  /** UPDRAFT_QUEUED_CHECK_AFTER (seconds): a queued task older than this has its job checked. */
+  queuedCheckAfterMs: number;
+  /** UPDRAFT_LOG_LEVEL: pino level for component logs. */
+  logLevel: string;
+  hostname: string;
+}
+
+const seconds = (def: number) =>
+  z.coerce.number().nonnegative().default(def).transform((s) => Math.round(s * 1000));
+const bool = (def: boolean) =>
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  UPDRAFT_HOME: z.string().default('.updraft'),
+  UPDRAFT_DAGS_FOLDER: z.string().default('dags'),
+  UPDRAFT_DATABASE_URL: z.string().optional(),
+  UPDRAFT_REDIS_URL: z.string().optional(),
+  UPDRAFT_PG_PORT: z.coerce.number().int().min(1).max(65535).default(15432),
+  UPDRAFT_REDIS_PORT: z.coerce.number().int().min(1).max(65535).default(16379),
+  UPDRAFT_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('updraft'),
+  UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION: bool(false),
+  UPDRAFT_DAG_FILE_PROCESSOR_TIMEOUT: seconds(30),
+  UPDRAFT_SCHEDULER_IDLE_SLEEP: seconds(1),
+  UPDRAFT_HEARTBEAT_INTERVAL: seconds(2),
+  UPDRAFT_ZOMBIE_THRESHOLD: seconds(30),
+  UPDRAFT_QUEUED_CHECK_AFTER: seconds(10),
+  UPDRAFT_LOG_LEVEL: z.string().default('info'),
+});
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserInputError(`invalid configuration: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const e = parsed.data;
+  return {
+    home: path.resolve(e.UPDRAFT_HOME),
+    dagsFolder: path.resolve(e.UPDRAFT_DAGS_FOLDER),
+    databaseUrl: e.UPDRAFT_DATABASE_URL ?? `postgres://updraft@127.0.0.1:${e.UPDRAFT_PG_PORT}/updraft`,
+    redisUrl: e.UPDRAFT_REDIS_URL ?? `redis://127.0.0.1:${e.UPDRAFT_REDIS_PORT}`,
+    queuePrefix: e.UPDRAFT_QUEUE_PREFIX,
+    dagsArePausedAtCreation: e.UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION,
+    parseTimeoutMs: e.UPDRAFT_DAG_FILE_PROCESSOR_TIMEOUT,
+    schedulerIdleSleepMs: e.UPDRAFT_SCHEDULER_IDLE_SLEEP,
+    heartbeatIntervalMs: e.UPDRAFT_HEARTBEAT_INTERVAL,
+    zombieThresholdMs: e.UPDRAFT_ZOMBIE_THRESHOLD,
+    queuedCheckAfterMs: e.UPDRAFT_QUEUED_CHECK_AFTER,
+    logLevel: e.UPDRAFT_LOG_LEVEL,
+    hostname: os.hostname(),
+  };
+}

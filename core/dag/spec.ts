@@ -1,0 +1,58 @@
+/**
+ * The serialized DAG: what the dag-processor stores (JSON) and what the scheduler and
+ * workers read. It is plain data, so a scheduler never runs user code. Durations are
+ * compiled to milliseconds once, at parse time.
+ */
+import type { ScheduleSpec } from '../schedule/index.ts';
+import type { TriggerRule, WeightRule } from '../model/states.ts';
+
+export interface TaskSpec {
+  task_id: string;
+  /** Operator type name in the operator registry: "empty", "bash", "task", ... */
+  operator: string;
+  /** Operator-specific arguments (JSON-safe), by their Airflow names. */
+  args: Record<string, unknown>;
+  template_fields: string[];
+  upstream: string[];
+  downstream: string[];
+  retries: number;
+  retry_delay_ms: number;
+  retry_exponential_backoff: boolean;
+  max_retry_delay_ms: number | null;
+  execution_timeout_ms: number | null;
+  trigger_rule: TriggerRule;
+  depends_on_past: boolean;
+  /** Effective weight after the weight rule is applied (what the scheduler orders by). */
+  priority_weight: number;
+  weight_rule: WeightRule;
+  pool: string;
+  pool_slots: number;
+  queue: string;
+  do_xcom_push: boolean;
+  /** The worker must import the DAG file to run this task (functions, callbacks). */
+  needs_dag_file: boolean;
+}
+
+export interface DagSpec {
+  dag_id: string;
+  fileloc: string;
+  description: string | null;
+  tags: string[];
+  owners: string | null;
+  schedule: ScheduleSpec;
+  timezone: string;
+  start_date: string | null;
+  end_date: string | null;
+  catchup: boolean;
+  params: Record<string, unknown>;
+  max_active_runs: number;
+  max_active_tasks: number;
+  dagrun_timeout_ms: number | null;
+  has_dag_callbacks: boolean;
+  /** Tasks in topological order. */
+  tasks: TaskSpec[];
+}
+
+export function taskById(spec: DagSpec): Map<string, TaskSpec> {
+  return new Map(spec.tasks.map((t) => [t.task_id, t]));
+}

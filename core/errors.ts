@@ -1,0 +1,32 @@
+/**
+ * Errors a task can throw to steer its own outcome, carrying the behaviour as data
+ * (Airflow's AirflowFailException / AirflowSkipException).
+ */
+export class UpdraftError extends Error {
+  override name = 'UpdraftError';
+}
+
+/** Fail the task now, without using its remaining retries. */
+export class TaskFailNow extends UpdraftError {
+  override name = 'TaskFailNow';
+  readonly retryable = false;
+}
+
+/** Mark the task skipped; downstream tasks follow their trigger rules. */
+export class TaskSkip extends UpdraftError {
+  override name = 'TaskSkip';
+}
+
+/** The task ran past its execution_timeout and was killed. */
+export class TaskTimeout extends UpdraftError {
+  override name = 'TaskTimeout';
+}
+
+/** A user-facing configuration or input problem: printed as one clear line. */
+export class UserInputError extends UpdraftError {
+  override name = 'UserInputError';
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

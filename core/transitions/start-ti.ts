@@ -1,0 +1,49 @@
+/**
+ * queued → running for one try, in one statement (no explicit transaction): the task
+ * instance, its try row and the run's context come back together. A job whose try is
+ * no longer queued (a duplicate, or a task cleared meanwhile) gets null and is dropped.
+ */
+import type { Db } from '../db/connect.ts';
+import type { RunType } from '../model/states.ts';
+import { rows } from './sql.ts';
+
+export interface StartedTask {
+  id: number;
+  dag_run_id: number;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  max_tries: number;
+  start_date: Date;
+  logical_date: Date | null;
+  data_interval_start: Date | null;
+  data_interval_end: Date | null;
+  run_type: RunType;
+  conf: Record<string, unknown>;
+  dag_version_id: number;
+}
+
+export interface WorkerIdentity { workerId: string; hostname: string; pid: number }
+
+export async function startTaskInstance(db: Db, tiId: number, tryNumber: number, who: WorkerIdentity, now: Date | string): Promise<StartedTask | null> {
+  const [row] = await rows<StartedTask>(db, `
+    with t as (
+      update task_instance set state = 'running', start_date = ?, end_date = null, duration = null,
+        hostname = ?, pid = ?, worker_id = ?, updated_at = now()
+      where id = ? and state = 'queued' and try_number = ?
+      returning *
+    ), h as (
+      insert into task_instance_try (ti_id, try_number, state, start_date, hostname, pid, worker_id)
+      select id, try_number, 'running', start_date, hostname, pid, worker_id from t
+      on conflict (ti_id, try_number) do update set state = 'running', start_date = excluded.start_date,
+        end_date = null, hostname = excluded.hostname, pid = excluded.pid, worker_id = excluded.worker_id
+    )
+    select t.id, t.dag_run_id, t.dag_id, t.run_id, t.task_id, t.map_index, t.try_number, t.max_tries,
+      t.start_date, r.logical_date, r.data_interval_start, r.data_interval_end, r.run_type, r.conf,
+      r.dag_version_id
+    from t join dag_run r on r.id = t.dag_run_id`,
+  [now, who.hostname, who.pid, who.workerId, tiId, tryNumber]);
+  return row ?? null;
+}

@@ -1,0 +1,12 @@
+/**
+ * The authoring API that DAG files import as `updraft`:
+ *   import { DAG, BashOperator, task, chain } from 'updraft';
+ */
+export { DAG, type DagArgs } from './core/authoring/dag.ts';
+export { BaseOperator, chain, type TaskArgs } from './core/authoring/base-operator.ts';
+export type { TaskContext, TaskLog } from './core/authoring/context.ts';
+export type { TaskCallback, DagCallback } from './core/authoring/callbacks.ts';
+export { TaskFailNow, TaskSkip } from './core/errors.ts';
+export { EmptyOperator } from './operators/empty.ts';
+export { BashOperator } from './operators/bash.ts';
+export { task, FunctionOperator } from './operators/task-function.ts';

@@ -1,0 +1,30 @@
+/**
+ * The live operator for a task: rebuilt from its serialized arguments when its type is
+ * in the registry, otherwise (functions, callbacks) taken from the imported DAG file,
+ * cached per file version so a file is imported once per version, not once per task.
+ */
+import type { BaseOperator } from '../core/authoring/base-operator.ts';
+import type { DAG } from '../core/authoring/dag.ts';
+import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
+import { loadDagFile } from '../core/dag/load-file.ts';
+import { OPERATOR_REGISTRY } from '../operators/registry.ts';
+
+const dagFiles = new Map<string, Promise<DAG[]>>();
+
+export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: number): Promise<BaseOperator> {
+  if (task.needs_dag_file) {
+    const key = `${spec.fileloc}#${versionId}`;
+    let loading = dagFiles.get(key);
+    if (!loading) {
+      loading = loadDagFile(spec.fileloc, OPERATOR_REGISTRY, String(versionId));
+      dagFiles.set(key, loading);
+      loading.catch(() => dagFiles.delete(key));
+    }
+    const dag = (await loading).find((d) => d.dag_id === spec.dag_id);
+    if (!dag) throw new Error(`DAG file ${spec.fileloc} no longer defines DAG "${spec.dag_id}"`);
+    return dag.getTask(task.task_id);
+  }
+  const factory = OPERATOR_REGISTRY.get(task.operator);
+  if (!factory) throw new Error(`unknown operator type "${task.operator}" for task "${task.task_id}"`);
+  return factory({ ...task.args, task_id: task.task_id });
+}

@@ -1,0 +1,119 @@
+/**
+ * One task-instance try, from job to recorded outcome: claim it (queued → running),
+ * build the operator and its context, render templates, execute under the timeout,
+ * then record the outcome and enqueue the downstream tasks that became ready.
+ */
+import type { BaseOperator } from '../core/authoring/base-operator.ts';
+import type { TaskCallbackName } from '../core/authoring/callbacks.ts';
+import type { TaskContext } from '../core/authoring/context.ts';
+import type { Config } from '../core/config.ts';
+import type { Db } from '../core/db/connect.ts';
+import type { TaskSpec } from '../core/dag/spec.ts';
+import { errorMessage, TaskFailNow, TaskSkip, TaskTimeout } from '../core/errors.ts';
+import type { Logger } from '../core/logging.ts';
+import type { TaskJobData } from '../core/queue/job-id.ts';
+import { renderFields } from '../core/templating/index.ts';
+import { preciseNow } from '../core/time/clock.ts';
+import { finishTaskInstance, type Outcome } from '../core/transitions/finish-ti.ts';
+import { handBackTaskInstance } from '../core/transitions/hand-back.ts';
+import { loadSpec } from '../core/transitions/spec-cache.ts';
+import { startTaskInstance, type StartedTask, type WorkerIdentity } from '../core/transitions/start-ti.ts';
+import { ExternallyChanged, HandBack, untilDoneOrAborted } from './abort.ts';
+import { operatorFor } from './operator-loader.ts';
+import { buildTemplateContextFor, makeTaskContext } from './task-context.ts';
+import { TaskLogWriter } from './task-log.ts';
+
+/** Where the jobs of newly queued downstream tasks go (BullMQ, or a foreground runner). */
+export interface JobSink { enqueue(jobs: readonly TaskJobData[]): Promise<void> }
+
+export interface WorkerResources { config: Config; db: Db; queues: JobSink; log: Logger; identity: WorkerIdentity }
+
+/** Tasks running in this worker, so heartbeats and shutdown can abort them. */
+export type ActiveTasks = Map<number, { try_number: number; controller: AbortController }>;
+
+export async function runTry(r: WorkerResources, job: TaskJobData, active: ActiveTasks): Promise<void> {
+  const started = await startTaskInstance(r.db, job.ti_id, job.try_number, r.identity, preciseNow().iso);
+  if (!started) return; // a duplicate or stale job: the database says this try is not queued
+  const spec = await loadSpec(r.db, started.dag_version_id);
+  const task = spec.tasks.find((t) => t.task_id === started.task_id);
+  const controller = new AbortController();
+  active.set(started.id, { try_number: started.try_number, controller });
+  const log = new TaskLogWriter(r.db, started.id, started.try_number);
+  let operator: BaseOperator | null = null;
+  let ctx: TaskContext | null = null;
+  let outcome: Outcome;
+  try {
+    if (!task) throw new TaskFailNow(`task "${started.task_id}" is not in DAG "${spec.dag_id}" any more`);
+    operator = await operatorFor(spec, task, started.dag_version_id);
+    const template = await buildTemplateContextFor(r.db, spec, task, started);
+    const args = renderFields(operator.args, operator.templateFields, template);
+    ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal);
+    await runCallback(operator, 'on_execute_callback', ctx, log);
+    const timeoutMs = task.execution_timeout_ms;
+    const timer = timeoutMs === null ? null : setTimeout(() => controller.abort(
+      new TaskTimeout(`task exceeded its execution_timeout of ${timeoutMs / 1000} s`)), timeoutMs);
+    try {
+      outcome = { kind: 'success', xcom: await untilDoneOrAborted(operator.execute(args, ctx), controller.signal) };
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  } catch (err) {
+    if (err instanceof HandBack) {
+      active.delete(started.id);
+      log.system(`handed back: ${err.message}`);
+      await log.flush();
+      await handBackTaskInstance(r.db, started.id, started.try_number, err.message);
+      return;
+    }
+    outcome = outcomeOfError(err);
+    log.system(outcome.kind === 'skipped' ? `skipped: ${outcome.reason}` : `failed: ${errorStack(err)}`);
+  }
+  active.delete(started.id);
+  await log.flush();
+  if (!task) return;
+  const result = await finishTaskInstance(r.db, spec,
+    { id: started.dag_run_id, dag_id: started.dag_id, logical_date: started.logical_date },
+    { ...started, expected_state: 'running' }, outcome, new Date(preciseNow().date));
+  if (result.jobs.length) await r.queues.enqueue(result.jobs);
+  if (result.runState) r.log.info({ dag_id: started.dag_id, run_id: started.run_id, state: result.runState }, 'dag run finished');
+  if (operator && ctx && result.state) await runCallback(operator, callbackFor(result.state), { ...ctx, ...errorOf(outcome) }, log);
+  await log.flush();
+}
+
+function outcomeOfError(err: unknown): Outcome {
+  if (err instanceof TaskSkip) return { kind: 'skipped', reason: err.message };
+  if (err instanceof TaskFailNow) return { kind: 'failed', retryable: false, error: err.message };
+  if (err instanceof ExternallyChanged) return { kind: 'failed', retryable: false, error: err.message };
+  return { kind: 'failed', retryable: true, error: errorMessage(err) };
+}
+
+function errorStack(err: unknown): string {
+  return err instanceof Error && err.stack && !(err instanceof TaskTimeout) ? err.stack : errorMessage(err);
+}
+
+function errorOf(outcome: Outcome): { exception?: unknown } {
+  return outcome.kind === 'failed' ? { exception: new Error(outcome.error) } : {};
+}
+
+function callbackFor(state: string): TaskCallbackName | null {
+  switch (state) {
+    case 'success': return 'on_success_callback';
+    case 'failed': return 'on_failure_callback';
+    case 'up_for_retry': return 'on_retry_callback';
+    case 'skipped': return 'on_skipped_callback';
+    default: return null;
+  }
+}
+
+/** A failing callback is logged and never changes the task's state. */
+async function runCallback(op: BaseOperator, name: TaskCallbackName | null, ctx: TaskContext & { exception?: unknown }, log: TaskLogWriter): Promise<void> {
+  const cb = name ? op.common.callbacks[name] : undefined;
+  if (!cb) return;
+  try {
+    await cb(ctx);
+  } catch (err) {
+    log.system(`${name} raised (ignored): ${errorMessage(err)}`);
+  }
+}
+
+export type { TaskSpec, StartedTask };

@@ -1,0 +1,87 @@
+/**
+ * Build what a task sees: the Airflow template context and the TaskContext handed to
+ * `execute`. XCom, variables and connections are loaded only when the task's templates
+ * mention them, because templates render synchronously and most tasks need none.
+ */
+import type { TaskContext, TaskLog, XComPullOptions } from '../core/authoring/context.ts';
+import type { Db } from '../core/db/connect.ts';
+import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
+import type { StartedTask } from '../core/transitions/start-ti.ts';
+import { rows } from '../core/transitions/sql.ts';
+import {
+  buildTemplateContext, renderTemplate, templateNeeds, type ConnectionView, type TemplateContext,
+} from '../core/templating/index.ts';
+
+interface XComRow { task_id: string; map_index: number; key: string; value: unknown }
+
+export async function buildTemplateContextFor(db: Db, spec: DagSpec, task: TaskSpec, ti: StartedTask): Promise<TemplateContext> {
+  const templated = task.template_fields.map((f) => task.args[f]);
+  const needs = templateNeeds(templated);
+  const xcoms = needs.xcom
+    ? await rows<XComRow>(db, 'select task_id, map_index, key, value from xcom where dag_run_id = ?', [ti.dag_run_id])
+    : [];
+  const vars = needs.variables ? await rows<{ key: string; val: string }>(db, 'select key, val from variable') : [];
+  const conns = needs.connections ? await rows<ConnectionRow>(db, 'select * from connection') : [];
+  const params = { ...spec.params, ...(paramOverrides(ti.conf)) };
+  return buildTemplateContext({
+    dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index, try_number: ti.try_number,
+    logical_date: ti.logical_date, data_interval_start: ti.data_interval_start, data_interval_end: ti.data_interval_end,
+    run_type: ti.run_type, conf: ti.conf, params, timezone: spec.timezone,
+    prev_data_interval_start_success: null, prev_data_interval_end_success: null,
+    xcom: (taskId, key, mapIndex) => xcoms.find((x) => x.task_id === taskId && x.key === key
+      && (mapIndex === null ? true : x.map_index === mapIndex))?.value,
+    variable: (key) => vars.find((v) => v.key === key)?.val,
+    connection: (id) => toConnectionView(conns.find((c) => c.conn_id === id)),
+    task: { task_id: task.task_id, operator: task.operator, retries: task.retries, queue: task.queue, pool: task.pool },
+    dag: { dag_id: spec.dag_id, tags: spec.tags, description: spec.description },
+  });
+}
+
+/** Airflow lets a trigger's conf override params of the same name (dag_run.conf wins). */
+function paramOverrides(conf: Record<string, unknown>): Record<string, unknown> {
+  return conf && typeof conf === 'object' ? conf : {};
+}
+
+interface ConnectionRow {
+  conn_id: string; conn_type: string; host: string | null; schema: string | null; login: string | null;
+  password: string | null; port: number | null; extra: string | null;
+}
+
+function toConnectionView(row: ConnectionRow | undefined): ConnectionView | undefined {
+  if (!row) return undefined;
+  let extra: Record<string, unknown> = {};
+  try { extra = row.extra ? (JSON.parse(row.extra) as Record<string, unknown>) : {}; } catch { /* not JSON: keep empty */ }
+  return { conn_id: row.conn_id, conn_type: row.conn_type, host: row.host, schema: row.schema, login: row.login,
+    password: row.password, port: row.port, extra };
+}
+
+export function makeTaskContext(
+  db: Db, spec: DagSpec, ti: StartedTask, template: TemplateContext, log: TaskLog, signal: AbortSignal,
+): TaskContext {
+  return {
+    dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, logical_date: ti.logical_date,
+    data_interval_start: ti.data_interval_start, data_interval_end: ti.data_interval_end,
+    params: (template.params as Record<string, unknown>) ?? spec.params, conf: ti.conf, log, signal, template,
+    render: (s) => renderTemplate(s, template),
+    ti: {
+      dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index,
+      try_number: ti.try_number, max_tries: ti.max_tries,
+      xcom_pull: (opts) => xcomPull(db, ti, opts),
+      xcom_push: async (key, value) => {
+        await db.raw(`insert into xcom (dag_run_id, task_id, map_index, key, value) values (?, ?, ?, ?, ?)
+          on conflict (dag_run_id, task_id, map_index, key) do update set value = excluded.value, timestamp = now()`,
+        [ti.dag_run_id, ti.task_id, ti.map_index, key, JSON.stringify(value)]);
+      },
+    },
+  };
+}
+
+/** Airflow's xcom_pull: one task id → its value; a list → a list of values (missing → null). */
+async function xcomPull(db: Db, ti: StartedTask, opts: XComPullOptions = {}): Promise<unknown> {
+  const key = opts.key ?? 'return_value';
+  const ids = opts.task_ids === undefined ? [] : [opts.task_ids].flat();
+  const found = await rows<XComRow>(db, `select task_id, map_index, key, value from xcom
+    where dag_run_id = ? and key = ? and task_id = any(?)`, [ti.dag_run_id, key, ids]);
+  const valueOf = (id: string) => found.find((f) => f.task_id === id)?.value ?? null;
+  return Array.isArray(opts.task_ids) ? ids.map(valueOf) : valueOf(ids[0] ?? '');
+}
