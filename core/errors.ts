@@ -30,3 +30,15 @@ export class UserInputError extends UpdraftError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Name-based checks for the errors a task may throw: a DAG file compiled as CommonJS
+ * gets its own copy of these classes, so `instanceof` would miss them.
+ */
+export function isTaskSkip(err: unknown): err is Error {
+  return err instanceof Error && err.name === 'TaskSkip';
+}
+
+export function isTaskFailNow(err: unknown): err is Error {
+  return err instanceof Error && err.name === 'TaskFailNow';
+}

@@ -7,16 +7,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParseMessage } from './parse-child.ts';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'parse-child.ts');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CHILD = path.join(HERE, 'parse-child.ts');
+/** `--import tsx` resolves from the working directory: the project root has it installed. */
+const ROOT = path.resolve(HERE, '..');
 
 export function parseDagFile(file: string, timeoutMs: number): Promise<ParseMessage> {
   return new Promise((resolve) => {
     let settled = false;
     let stderr = '';
     const child = fork(CHILD, [file], {
-      execArgv: ['--import', import.meta.resolve('tsx')],
+      execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      cwd: path.dirname(file),
+      cwd: ROOT,
     });
     const finish = (msg: ParseMessage) => {
       if (settled) return;

@@ -14,7 +14,8 @@ export async function startQueuedRuns(db: Db): Promise<number> {
     started += await db.transaction(async (trx) => {
       const [dag] = await rows<{ max_active_runs: number; is_paused: boolean }>(trx,
         'select max_active_runs, is_paused from dag where dag_id = ? for no key update skip locked', [dag_id]);
-      if (!dag) return 0;
+      // A paused DAG's runs wait in queued, as in Airflow, until it is unpaused.
+      if (!dag || dag.is_paused) return 0;
       const promoted = await rows<{ id: number }>(trx, `
         with active as (
           select coalesce(backfill_id, 0) as grp, count(*)::int as n from dag_run

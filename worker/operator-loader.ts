@@ -7,6 +7,7 @@ import type { BaseOperator } from '../core/authoring/base-operator.ts';
 import type { DAG } from '../core/authoring/dag.ts';
 import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
 import { loadDagFile } from '../core/dag/load-file.ts';
+import { registerUpdraftSpecifier } from '../core/dag/register-specifier.ts';
 import { OPERATOR_REGISTRY } from '../operators/registry.ts';
 
 const dagFiles = new Map<string, Promise<DAG[]>>();
@@ -16,6 +17,7 @@ export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: numb
     const key = `${spec.fileloc}#${versionId}`;
     let loading = dagFiles.get(key);
     if (!loading) {
+      registerUpdraftSpecifier();
       loading = loadDagFile(spec.fileloc, OPERATOR_REGISTRY, String(versionId));
       dagFiles.set(key, loading);
       loading.catch(() => dagFiles.delete(key));

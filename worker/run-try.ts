@@ -9,7 +9,7 @@ import type { TaskContext } from '../core/authoring/context.ts';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
 import type { TaskSpec } from '../core/dag/spec.ts';
-import { errorMessage, TaskFailNow, TaskSkip, TaskTimeout } from '../core/errors.ts';
+import { errorMessage, isTaskFailNow, isTaskSkip, TaskFailNow, TaskTimeout } from '../core/errors.ts';
 import type { Logger } from '../core/logging.ts';
 import type { TaskJobData } from '../core/queue/job-id.ts';
 import { renderFields } from '../core/templating/index.ts';
@@ -81,8 +81,8 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
 }
 
 function outcomeOfError(err: unknown): Outcome {
-  if (err instanceof TaskSkip) return { kind: 'skipped', reason: err.message };
-  if (err instanceof TaskFailNow) return { kind: 'failed', retryable: false, error: err.message };
+  if (isTaskSkip(err)) return { kind: 'skipped', reason: err.message };
+  if (isTaskFailNow(err)) return { kind: 'failed', retryable: false, error: err.message };
   if (err instanceof ExternallyChanged) return { kind: 'failed', retryable: false, error: err.message };
   return { kind: 'failed', retryable: true, error: errorMessage(err) };
 }

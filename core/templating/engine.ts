@@ -24,10 +24,13 @@ function createEnvironment(): nunjucks.Environment {
     [INTERNAL.name]: rt.strictName as Fn,
     [INTERNAL.attr]: rt.strictAttr as Fn,
     [INTERNAL.callable]: rt.strictCallable as Fn,
+    [INTERNAL.filter]: rt.applyFilter as Fn,
     [INTERNAL.out]: rt.output as Fn,
     [INTERNAL.concat]: rt.concat as Fn,
     [INTERNAL.add]: rt.add as Fn,
     [INTERNAL.sub]: rt.sub as Fn,
+    [INTERNAL.iter]: rt.iterate as Fn,
+    map: rt.mapFilter as Fn,
     tojson: (value, ...args) => toJson(value, bindArgs('tojson', args, [['indent', null]]).indent),
     // Jinja's string/join use Python str(): None -> "None", True -> "True".
     string: (value) => pyStr(value),
@@ -127,22 +130,15 @@ function withHint(err: TemplateError, ctx: TemplateContext): TemplateError {
 }
 
 function renderError(err: unknown, ctx: TemplateContext): TemplateError {
-  // Our own errors travel inside nunjucks' wrappers as `cause`; errors raised by a
-  // called function (e.g. xcom_pull arguments) get the wrapper's position of the call.
-  const wrapper = asNunjucksError(err);
-  const pos = { line: positiveInt(wrapper.lineno), column: positiveInt(wrapper.colno) };
+  // Our own errors travel inside nunjucks' wrappers as `cause`, already located by
+  // runtime.ts (nunjucks' own line tracking is 0-based and only updated at calls).
   for (let e: unknown = err; e !== undefined && e !== null; e = asNunjucksError(e).cause) {
-    if (e instanceof TemplateError) {
-      const located = e.line === undefined && pos.line !== undefined
-        ? new TemplateError(e.reason, { ...pos, undefinedName: e.undefinedName, cause: e.cause })
-        : e;
-      return withHint(located, ctx);
-    }
+    if (e instanceof TemplateError) return withHint(e, ctx);
   }
   let inner: unknown = err;
   while (asNunjucksError(inner).cause !== undefined) inner = asNunjucksError(inner).cause;
   const message = String(asNunjucksError(inner).message ?? inner).replace(/^\(template\)\s*(\[[^\]]*\])?\s*/, '');
-  return new TemplateError(`template error: ${message}`, { ...pos, cause: err });
+  return new TemplateError(`template error: ${message}`, { cause: err });
 }
 
 const EXECUTION_DATE = '${execution_date}';

@@ -16,8 +16,10 @@ const BLOCKED = new Set([
 
 type Fn = (...args: unknown[]) => unknown;
 
+/** Methods are bound (nunjucks calls functions with its context as `this`), keeping attributes such as macros.datetime.strptime. */
 function bindMember(owner: unknown, value: unknown): unknown {
-  return typeof value === 'function' ? (value as Fn).bind(owner) : value;
+  if (typeof value !== 'function') return value;
+  return Object.assign((value as Fn).bind(owner), value);
 }
 
 function pyIndex(length: number, key: unknown): number | undefined {
@@ -189,10 +191,16 @@ interface Position {
   column: number;
 }
 
-/** Give an error raised without a position (by an accessor) the position of the expression. */
-export function withPosition(err: unknown, pos: Position): unknown {
-  if (!(err instanceof TemplateError) || err.line !== undefined) return err;
-  return new TemplateError(err.reason, { ...pos, undefinedName: err.undefinedName, cause: err.cause });
+/**
+ * Give an error raised without a position (by an accessor, a function or a filter) the
+ * position of the expression that raised it; foreign errors become TemplateErrors.
+ */
+export function locate(err: unknown, pos: Position, what: string): TemplateError {
+  if (err instanceof TemplateError) {
+    return err.line !== undefined ? err : new TemplateError(err.reason, { ...pos, undefinedName: err.undefinedName, cause: err.cause });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new TemplateError(`${what}: ${message}`, { ...pos, cause: err });
 }
 
 function undefinedError(name: string, pos: Position, detail = ''): TemplateError {
@@ -215,7 +223,7 @@ export function strictAttr(
   try {
     value = getAttr(target, key); // accessors throw for a missing variable/connection
   } catch (err) {
-    throw withPosition(err, pos);
+    throw locate(err, pos, String(path));
   }
   if (value !== MISSING) return value;
   if (lenient === true) return undefined;
@@ -223,11 +231,32 @@ export function strictAttr(
   throw undefinedError(String(path), pos, detail);
 }
 
+/** The callee of `f(...)`: must be callable; errors raised by the call get the call's position. */
 export function strictCallable(fn: unknown, path: unknown, line: unknown, column: unknown): unknown {
-  if (typeof fn !== 'function') {
-    throw new TemplateError(`'${String(path)}' is not callable`, { line: Number(line), column: Number(column) });
+  const pos = { line: Number(line), column: Number(column) };
+  if (typeof fn !== 'function') throw new TemplateError(`'${String(path)}' is not callable`, pos);
+  const callee = fn as Fn;
+  return function located(this: unknown, ...args: unknown[]): unknown {
+    try {
+      return callee.apply(this, args);
+    } catch (err) {
+      throw locate(err, pos, `${String(path)}()`);
+    }
+  };
+}
+
+interface FilterThis {
+  env: { getFilter(name: string): Fn };
+}
+
+/** `value | name(args)`: runs the named filter, locating its errors (including "filter not found"). */
+export function applyFilter(this: FilterThis, value: unknown, name: unknown, line: unknown, column: unknown, ...args: unknown[]): unknown {
+  const pos = { line: Number(line), column: Number(column) };
+  try {
+    return this.env.getFilter(String(name)).call(this, value, ...args);
+  } catch (err) {
+    throw locate(err, pos, `filter '${String(name)}'`);
   }
-  return fn;
 }
 
 /** `{{ expr }}`: Python str() of the value; undefined (e.g. `[] | first`) is an error like StrictUndefined. */
@@ -240,4 +269,40 @@ export function concat(a: unknown, b: unknown): string {
   return pyStr(a) + pyStr(b);
 }
 
-export { pyAdd as add, pySub as sub };
+/** Python `+` / `-` (see pyvalue.ts), with the operator's position on errors. */
+export function add(a: unknown, b: unknown, line: unknown, column: unknown): unknown {
+  try {
+    return pyAdd(a, b);
+  } catch (err) {
+    throw locate(err, { line: Number(line), column: Number(column) }, '+');
+  }
+}
+
+export function sub(a: unknown, b: unknown, line: unknown, column: unknown): unknown {
+  try {
+    return pySub(a, b);
+  } catch (err) {
+    throw locate(err, { line: Number(line), column: Number(column) }, '-');
+  }
+}
+
+/** What `{% for x in value %}` walks: a dict's keys, like Python. */
+export function iterate(value: unknown): unknown {
+  return isPlainObject(value) ? Object.keys(value) : value;
+}
+
+/** Jinja's `map(attribute='a')` / `map('upper')`. */
+export function mapFilter(this: FilterThis, value: unknown, ...args: unknown[]): unknown[] {
+  const items = Array.isArray(value) ? (value as unknown[]) : isPlainObject(value) ? Object.keys(value) : [];
+  const { positional, keywords } = splitArgs(args);
+  if ('attribute' in keywords) {
+    return items.map((item) => {
+      const v = getAttr(item, keywords.attribute);
+      return v === MISSING ? ('default' in keywords ? keywords.default : undefined) : v;
+    });
+  }
+  const [name, ...rest] = positional;
+  if (typeof name !== 'string') throw new TemplateError('map(): give a filter name or attribute=...');
+  const filter = this.env.getFilter(name);
+  return items.map((item) => filter.call(this, item, ...rest));
+}

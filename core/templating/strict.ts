@@ -23,10 +23,12 @@ export const INTERNAL = {
   name: '__updraft_name',
   attr: '__updraft_attr',
   callable: '__updraft_callable',
+  filter: '__updraft_filter',
   out: '__updraft_out',
   concat: '__updraft_concat',
   add: '__updraft_add',
   sub: '__updraft_sub',
+  iter: '__updraft_iter',
 } as const;
 
 const LENIENT_TESTS = new Set(['defined', 'undefined', 'none']);
@@ -124,10 +126,11 @@ function expr(node: NjNode, lenient = false): NjNode {
       return node;
     }
     case 'Filter': {
+      // `value | name(args)` becomes `applyFilter(value, 'name', line, column, args...)`.
       const filterName = String(child(node, 'name').value);
-      const args = child(node, 'args');
-      args.children = children(args).map((a, i) => expr(a, i === 0 && LENIENT_FILTERS.has(filterName)));
-      return node;
+      const [value, ...rest] = children(child(node, 'args')).map((a, i) => expr(a, i === 0 && LENIENT_FILTERS.has(filterName)));
+      if (value === undefined) return node;
+      return callFilter(INTERNAL.filter, node, [value, lit(node, filterName), lit(node, node.lineno + 1), lit(node, node.colno + 1), ...rest]);
     }
     case 'Is': {
       const right = child(node, 'right');
@@ -138,9 +141,10 @@ function expr(node: NjNode, lenient = false): NjNode {
     case 'Concat':
       return callFilter(INTERNAL.concat, node, [expr(child(node, 'left')), expr(child(node, 'right'))]);
     case 'Add':
-      return callFilter(INTERNAL.add, node, [expr(child(node, 'left')), expr(child(node, 'right'))]);
-    case 'Sub':
-      return callFilter(INTERNAL.sub, node, [expr(child(node, 'left')), expr(child(node, 'right'))]);
+    case 'Sub': {
+      const op = node.typename === 'Add' ? INTERNAL.add : INTERNAL.sub;
+      return callFilter(op, node, [expr(child(node, 'left')), expr(child(node, 'right')), ...position(child(node, 'left'))]);
+    }
     case 'Group': {
       const items = children(node);
       if (items.length > 1) return new ArrayNode(node.lineno, node.colno, items.map((c) => expr(c)));
@@ -198,7 +202,10 @@ function stmt(node: NjNode): NjNode {
     case 'For':
     case 'AsyncEach':
     case 'AsyncAll':
-      node.arr = expr(child(node, 'arr'));
+      // `for k in dict` iterates keys in Jinja; nunjucks only handles dicts as `for k, v in`.
+      node.arr = child(node, 'name').typename === 'Symbol'
+        ? callFilter(INTERNAL.iter, child(node, 'arr'), [expr(child(node, 'arr'))])
+        : expr(child(node, 'arr'));
       node.body = maybeStmt(node.body);
       node.else_ = maybeStmt(node.else_);
       return node;
