@@ -8,7 +8,7 @@ import type { TaskCallbackName } from '../core/authoring/callbacks.ts';
 import type { TaskContext } from '../core/authoring/context.ts';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
-import type { TaskSpec } from '../core/dag/spec.ts';
+import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
 import { errorMessage, isTaskFailNow, isTaskSkip, TaskFailNow, TaskTimeout } from '../core/errors.ts';
 import type { Logger } from '../core/logging.ts';
 import type { TaskJobData } from '../core/queue/job-id.ts';
@@ -26,7 +26,13 @@ import { TaskLogWriter } from './task-log.ts';
 /** Where the jobs of newly queued downstream tasks go (BullMQ, or a foreground runner). */
 export interface JobSink { enqueue(jobs: readonly TaskJobData[]): Promise<void> }
 
-export interface WorkerResources { config: Config; db: Db; queues: JobSink; log: Logger; identity: WorkerIdentity }
+/** Asked to queue a DAG's scheduled tasks soon (see worker/refill.ts). */
+export interface RefillRequester { request(spec: DagSpec): void }
+
+export interface WorkerResources {
+  config: Config; db: Db; queues: JobSink; log: Logger; identity: WorkerIdentity;
+  refill?: RefillRequester;
+}
 
 /** Tasks running in this worker, so heartbeats and shutdown can abort them. */
 export type ActiveTasks = Map<number, { try_number: number; controller: AbortController }>;
@@ -73,8 +79,9 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   if (!task) return;
   const result = await finishTaskInstance(r.db, spec,
     { id: started.dag_run_id, dag_id: started.dag_id, logical_date: started.logical_date },
-    { ...started, expected_state: 'running' }, outcome, new Date(preciseNow().date));
+    { ...started, expected_state: 'running' }, outcome, preciseNow().iso);
   if (result.jobs.length) await r.queues.enqueue(result.jobs);
+  if (result.queueBusy) r.refill?.request(spec);
   if (result.runState) r.log.info({ dag_id: started.dag_id, run_id: started.run_id, state: result.runState }, 'dag run finished');
   if (operator && ctx && result.state) await runCallback(operator, callbackFor(result.state), { ...ctx, ...errorOf(outcome) }, log);
   await log.flush();

@@ -12,6 +12,7 @@ import type { TaskJobData } from '../core/queue/job-id.ts';
 import { heartbeatComponent, registerComponent, stopComponent } from '../core/transitions/component.ts';
 import { rows } from '../core/transitions/sql.ts';
 import { ExternallyChanged, HandBack } from './abort.ts';
+import { Refiller } from './refill.ts';
 import { runTry, type ActiveTasks, type WorkerResources } from './run-try.ts';
 
 export interface WorkerOptions {
@@ -38,7 +39,10 @@ export class Worker {
   async start(): Promise<void> {
     const { config, db } = this.base;
     const workerId = await registerComponent(db, 'worker', config.hostname, { queues: this.opts.queues, concurrency: this.opts.concurrency });
-    const r: WorkerResources = { ...this.base, identity: { workerId, hostname: config.hostname, pid: process.pid } };
+    const r: WorkerResources = {
+      ...this.base, identity: { workerId, hostname: config.hostname, pid: process.pid },
+      refill: new Refiller(db, this.base.queues, this.base.log),
+    };
     this.resources = r;
     this.heartbeat = setInterval(() => void this.beat(), config.heartbeatIntervalMs);
     this.bullWorkers = this.opts.queues.map((queue) => {

@@ -32,9 +32,8 @@ export function hasHook<K extends typeof PY_STR | typeof PY_REPR | typeof PY_JSO
 }
 
 /**
- * Build a PY_GETATTR answer from a table of attributes. Entries that are functions are
- * methods (already bound by the caller's closure), others are plain values; a getter
- * function form is used for lazily computed attributes.
+ * Build a PY_GETATTR answer from a table of attributes: values, or methods as closures
+ * over the object (so they need no `this`). MISSING for names not in the table.
  */
 export function lookupTable(table: Readonly<Record<string, unknown>>, name: string): unknown {
   return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : MISSING;

@@ -1,20 +1,17 @@
 /**
- * Record a try's outcome and, in the same transaction, decide and queue the downstream
- * tasks that became ready, so the next hop does not wait for a scheduler loop.
- *
- * Success takes the narrow path: lock the direct downstream task instances that are
- * still undecided (FOR UPDATE, in id order), read their other upstreams, decide. The
- * lock makes two upstreams finishing at once meet in turn: the second sees the first's
- * committed state. Any other outcome (or a cascade of skips) decides the whole run.
+ * Record a try's outcome and queue the downstream tasks that became ready, so the next
+ * hop does not wait for a scheduler loop. The common case is one call of the SQL
+ * function `updraft_finish_ti` (migrations/002): outcome, XCom, downstream decision for
+ * rules with a "ready when the other upstreams are in S" shortcut, and capped queuing,
+ * in one round trip and one commit. Everything else (a failure or skip that cascades, a
+ * rule without the shortcut) is decided by the full evaluator in a second transaction.
  */
-import type { Knex } from 'knex';
 import type { Db } from '../db/connect.ts';
 import type { DagSpec, TaskSpec } from '../dag/spec.ts';
-import type { DagRunState, TaskState } from '../model/states.ts';
+import type { DagRunState, TaskState, TaskStateOrNone } from '../model/states.ts';
 import type { TaskJobData } from '../queue/job-id.ts';
-import { canRetry, retryDelayMs } from '../rules/index.ts';
-import { decideWholeRun, previousStates, writeDecisions, type RunRef } from './apply-decisions.ts';
-import { decidePending, type TiState } from './decide.ts';
+import { canRetry, countUpstream, evaluateTriggerRule, readyAfterUpstreamSuccess, retryDelayMs } from '../rules/index.ts';
+import { decideWholeRun, type RunRef } from './apply-decisions.ts';
 import { finalizeRunIfDone } from './finalize-run.ts';
 import { queueScheduled } from './queue-scheduled.ts';
 import { rows } from './sql.ts';
@@ -40,45 +37,70 @@ export interface FinishResult {
   state: TaskState | null;
   jobs: TaskJobData[];
   runState: DagRunState | null;
+  /** Another queuer held the DAG's cap lock: call `queueScheduled` for this DAG soon. */
+  queueBusy: boolean;
+}
+
+interface FinishReply {
+  finished: boolean;
+  jobs?: TaskJobData[];
+  not_ready?: Array<{ task_id: string; states: Record<string, TaskStateOrNone> }>;
+  queue_busy?: boolean;
+  run_may_be_done?: boolean;
+}
+
+/**
+ * How many scheduled tasks of the DAG one finish may queue: the slot it freed, what just
+ * became ready, and slots freed by finishers that found the cap lock busy. Kept small
+ * because candidates are read under the DAG's cap lock.
+ */
+const QUEUE_LIMIT = 32;
+
+const poolCache = new WeakMap<DagSpec, string[]>();
+export function dagPools(spec: DagSpec): string[] {
+  let pools = poolCache.get(spec);
+  if (!pools) { pools = [...new Set(spec.tasks.map((t) => t.pool))].sort(); poolCache.set(spec, pools); }
+  return pools;
 }
 
 export async function finishTaskInstance(
-  db: Db, spec: DagSpec, run: RunRef, ti: FinishingTask, outcome: Outcome, endDate: Date,
+  db: Db, spec: DagSpec, run: RunRef, ti: FinishingTask, outcome: Outcome, endDate: Date | string,
 ): Promise<FinishResult> {
   const task = spec.tasks.find((t) => t.task_id === ti.task_id);
   if (!task) throw new Error(`task "${ti.task_id}" is not in DAG "${spec.dag_id}"`);
+  const end = typeof endDate === 'string' ? new Date(endDate) : endDate;
+  const state = finalState(outcome, ti);
+  const nextRetryAt = state === 'up_for_retry'
+    ? new Date(end.getTime() + retryDelayMs(task, { dag_id: spec.dag_id, task_id: ti.task_id, logical_date: run.logical_date, try_number: ti.try_number }))
+    : null;
+  const xcom = outcome.kind === 'success' && outcome.xcom !== undefined && task.do_xcom_push ? JSON.stringify(outcome.xcom) : null;
+  const down = state === 'success' ? downstreamConditions(spec, task) : [];
+  const [row] = await rows<{ r: FinishReply }>(db, 'select updraft_finish_ti(?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?) as r', [
+    ti.id, ti.try_number, ti.expected_state, state, endDate, (end.getTime() - ti.start_date.getTime()) / 1000, nextRetryAt,
+    outcome.kind === 'failed' ? outcome.error : null, xcom, JSON.stringify(down), dagPools(spec), QUEUE_LIMIT,
+  ]);
+  const reply = row!.r;
+  if (!reply.finished) return { state: null, jobs: [], runState: null, queueBusy: false };
+  const jobs = reply.jobs ?? [];
+  const queueBusy = reply.queue_busy ?? false;
+  if (state === 'up_for_retry') return { state, jobs, runState: null, queueBusy };
+
+  // Outcomes the shortcut cannot settle: cascades of failure or skip, and rules
+  // without a shortcut whose answer is not "keep waiting".
+  const needsFullDecision = state !== 'success' || (reply.not_ready ?? []).some((n) => {
+    const downTask = spec.tasks.find((t) => t.task_id === n.task_id);
+    if (!downTask) return false;
+    const states = downTask.upstream.map((u) => (u === task.task_id ? 'success' : n.states[u] ?? null));
+    return evaluateTriggerRule(downTask.trigger_rule, countUpstream(states)).kind !== 'wait';
+  });
+  if (!needsFullDecision && !reply.run_may_be_done) return { state, jobs, runState: null, queueBusy };
   return db.transaction(async (trx) => {
-    const state = finalState(outcome, ti);
-    const nextRetryAt = state === 'up_for_retry'
-      ? new Date(endDate.getTime() + retryDelayMs(task, { dag_id: spec.dag_id, task_id: ti.task_id, logical_date: run.logical_date, try_number: ti.try_number }))
-      : null;
-    const duration = (endDate.getTime() - ti.start_date.getTime()) / 1000;
-    const error = outcome.kind === 'failed' ? outcome.error : null;
-    const updated = await rows<{ id: number }>(trx, `
-      with t as (
-        update task_instance set state = ?, end_date = ?, duration = ?, next_retry_at = ?, updated_at = now()
-        where id = ? and state = ? and try_number = ? returning id
-      ), h as (
-        update task_instance_try set state = ?, end_date = ?, duration = ?, error = ?
-        where ti_id = ? and try_number = ?
-      )
-      select id from t`,
-    [state, endDate, duration, nextRetryAt, ti.id, ti.expected_state, ti.try_number,
-      state, endDate, duration, error, ti.id, ti.try_number]);
-    if (updated.length === 0) return { state: null, jobs: [], runState: null };
-
-    if (outcome.kind === 'success' && outcome.xcom !== undefined && task.do_xcom_push) {
-      await trx.raw(`insert into xcom (dag_run_id, task_id, map_index, key, value) values (?, ?, ?, 'return_value', ?)
-        on conflict (dag_run_id, task_id, map_index, key) do update set value = excluded.value, timestamp = now()`,
-      [run.id, ti.task_id, ti.map_index, JSON.stringify(outcome.xcom)]);
+    if (needsFullDecision) {
+      await decideWholeRun(trx, spec, run, new Date());
+      jobs.push(...await queueScheduled(trx, { dagId: spec.dag_id, pools: dagPools(spec), limit: QUEUE_LIMIT }));
     }
-    if (state === 'up_for_retry') return { state, jobs: [], runState: null };
-
-    const narrow = state === 'success' && (await decideDownstream(trx, spec, run, task, endDate));
-    if (!narrow) await decideWholeRun(trx, spec, run, endDate);
-    const jobs = await queueScheduled(trx, { dagId: spec.dag_id, limit: 64 });
     const runState = jobs.length === 0 ? await finalizeRunIfDone(trx, spec, run.id) : null;
-    return { state, jobs, runState };
+    return { state, jobs, runState, queueBusy };
   });
 }
 
@@ -88,28 +110,21 @@ function finalState(outcome: Outcome, ti: FinishingTask): TaskState {
   return outcome.retryable && canRetry(ti.try_number, ti.max_tries) ? 'up_for_retry' : 'failed';
 }
 
-/** The narrow path; returns false when a skip/failure cascade needs the whole run decided. */
-async function decideDownstream(trx: Knex.Transaction, spec: DagSpec, run: RunRef, task: TaskSpec, now: Date): Promise<boolean> {
-  if (task.downstream.length === 0) return true;
-  const locked = await rows<TiState>(trx, `
-    select id, task_id, state, next_retry_at, reschedule_at from task_instance
-    where dag_run_id = ? and task_id = any(?) and map_index = -1 and state is null
-    order by id for update`, [run.id, task.downstream]);
-  if (locked.length === 0) return true;
+interface DownCondition { task_id: string; others: string[]; ok: string[] | null }
 
-  const byId = new Map(spec.tasks.map((t) => [t.task_id, t]));
-  const others = new Set<string>();
-  for (const d of locked) for (const up of byId.get(d.task_id)?.upstream ?? []) if (up !== task.task_id) others.add(up);
-  const context = others.size === 0 ? [] : await rows<TiState>(trx, `
-    select id, task_id, state, next_retry_at, reschedule_at from task_instance
-    where dag_run_id = ? and task_id = any(?) and map_index = -1`, [run.id, [...others]]);
+/** Per downstream task: its other upstreams and the states that make it ready (spec-derived, cached). */
+const conditionCache = new WeakMap<TaskSpec, DownCondition[]>();
 
-  const tis = new Map<string, TiState>([...context, ...locked].map((t) => [t.task_id, t]));
-  tis.set(task.task_id, { id: 0, task_id: task.task_id, state: 'success', next_retry_at: null, reschedule_at: null });
-  const dependsOnPast = locked.filter((d) => byId.get(d.task_id)?.depends_on_past).map((d) => d.task_id);
-  const previous = await previousStates(trx, run, dependsOnPast);
-  const decisions = decidePending({ spec, tis, only: new Set(locked.map((l) => l.task_id)), previous, now });
-  if (decisions.some((d) => d.to !== 'scheduled')) return false;
-  await writeDecisions(trx, decisions);
-  return true;
+function downstreamConditions(spec: DagSpec, task: TaskSpec): DownCondition[] {
+  const hit = conditionCache.get(task);
+  if (hit) return hit;
+  const conditions = task.downstream.flatMap((id) => {
+    const d = spec.tasks.find((t) => t.task_id === id);
+    if (!d) return [];
+    // depends_on_past needs the previous run: leave such tasks to the full evaluator.
+    const ok = d.depends_on_past ? null : readyAfterUpstreamSuccess(d.trigger_rule);
+    return [{ task_id: id, others: d.upstream.filter((u) => u !== task.task_id), ok }];
+  });
+  conditionCache.set(task, conditions);
+  return conditions;
 }

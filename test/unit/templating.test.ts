@@ -276,6 +276,11 @@ describe('templating', () => {
       expect([err.line, err.column]).to.deep.equal([2, 9]);
     });
 
+    it('an undefined name in a condition or loop is an error, not false', () => {
+      expect(renderError('{% if undefined_flag %}yes{% endif %}').message).to.contain("'undefined_flag' is undefined");
+      expect(renderError('{% for x in undefined_list %}{{ x }}{% endfor %}').message).to.contain("'undefined_list' is undefined");
+    });
+
     it('a missing attribute names the whole expression, also in conditions', () => {
       expect(renderError('{{ params.tabel }}').message).to.contain("'params.tabel' is undefined");
       expect(renderError('{% if dag_run.conf.missing %}x{% endif %}').message).to.contain("'dag_run.conf.missing' is undefined");
