@@ -36,6 +36,7 @@ export async function testDagRun(rt: QueueRuntime, dagId: string, logicalDate: D
     } },
   };
   const active: ActiveTasks = new Map();
+  const printed = new Set<string>();
   try {
     for (;;) {
       mine.push(...await rt.db.transaction(async (trx) => {
@@ -44,15 +45,16 @@ export async function testDagRun(rt: QueueRuntime, dagId: string, logicalDate: D
       }));
       if (mine.length === 0) {
         const state = await rt.db.transaction((trx) => finalizeRunIfDone(trx, spec, run.id));
-        if (state) return state;
+        if (state) return await printRest(rt, run.id, printed, state);
         const [current] = await rows<{ state: string }>(rt.db, 'select state from dag_run where id = ?', [run.id]);
-        if (current && current.state !== 'running') return current.state;
+        if (current && current.state !== 'running') return await printRest(rt, run.id, printed, current.state);
         await new Promise((res) => setTimeout(res, 200)); // waiting for a retry delay
         continue;
       }
       const job = mine.shift()!;
       await runTry(r, job, active);
       await printOutcome(rt, job);
+      printed.add(job.task_id);
     }
   } finally {
     clearInterval(beat);
@@ -66,6 +68,14 @@ function queueOwnScheduled(trx: Knex.Transaction, runId: number): Promise<TaskJo
     update task_instance set state = 'queued', try_number = try_number + 1, queued_dttm = now()
     where dag_run_id = ? and state = 'scheduled'
     returning id as ti_id, try_number, dag_id, run_id, task_id, map_index, queue`, [runId]);
+}
+
+/** Tasks decided without running (skipped, upstream_failed) get their line too. */
+async function printRest(rt: QueueRuntime, runId: number, printed: Set<string>, state: string): Promise<string> {
+  const rest = await rows<{ task_id: string; state: string | null }>(rt.db,
+    'select task_id, state from task_instance where dag_run_id = ? order by id', [runId]);
+  for (const t of rest) if (!printed.has(t.task_id)) process.stdout.write(`${t.task_id}: ${t.state ?? 'none'}\n`);
+  return state;
 }
 
 async function printOutcome(rt: QueueRuntime, job: TaskJobData): Promise<void> {

@@ -1,4 +1,6 @@
 /** `-o table|json` output, as Airflow's CLI prints it. */
+import { DateTime } from 'luxon';
+import { UserInputError } from '../core/errors.ts';
 export type OutputFormat = 'table' | 'json';
 
 export function parseFormat(value: string): OutputFormat {
@@ -26,9 +28,12 @@ export function printRows(rows: Array<Record<string, unknown>>, columns: string[
   process.stdout.write(`${[line(columns), widths.map((w) => '='.repeat(w)).join('=+='), ...cells.map(line)].join('\n')}\n`);
 }
 
-/** Dates given on the command line: ISO-8601, a date alone meaning midnight UTC. */
+/**
+ * Dates given on the command line: ISO-8601, a date alone meaning midnight UTC. Parsed
+ * strictly (luxon), so a day that does not exist is an error rather than rolled over.
+ */
 export function parseDateArg(value: string, what: string): Date {
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime())) throw new Error(`${what}: "${value}" is not an ISO-8601 date or date-time`);
-  return d;
+  const d = DateTime.fromISO(value, { zone: 'utc', setZone: true });
+  if (!d.isValid) throw new UserInputError(`${what}: "${value}" is not an ISO-8601 date or date-time (${d.invalidExplanation ?? d.invalidReason})`);
+  return d.toJSDate();
 }

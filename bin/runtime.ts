@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../core/config.ts';
 import { checkDatabase, openDatabase, redactUrl, type Db } from '../core/db/connect.ts';
 import { UserInputError } from '../core/errors.ts';
-import { openRedis, TaskQueues } from '../core/queue/task-queue.ts';
+import { checkRedis, openRedis, TaskQueues } from '../core/queue/task-queue.ts';
 
 export interface Runtime {
   config: Config;
@@ -33,17 +33,20 @@ export async function openRuntime(poolMax = 4): Promise<Runtime> {
 
 export async function openQueueRuntime(poolMax = 10): Promise<QueueRuntime> {
   const rt = await openRuntime(poolMax);
-  const redis = openRedis(rt.config.redisUrl);
   try {
-    await Promise.race([
-      redis.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref()),
-    ]);
+    await checkRedis(rt.config.redisUrl);
   } catch (err) {
-    redis.disconnect();
     await rt.close();
     throw new UserInputError(`cannot reach Redis at ${redactUrl(rt.config.redisUrl)}: ${(err as Error).message}`);
   }
+  let lastReported = 0;
+  const redis = openRedis(rt.config.redisUrl, (err) => {
+    // Reconnection is automatic; say so at most every 10 s rather than per attempt.
+    if (Date.now() - lastReported > 10_000) {
+      lastReported = Date.now();
+      process.stderr.write(`updraft: Redis connection problem (retrying): ${err.message}\n`);
+    }
+  });
   const queues = new TaskQueues(redis, rt.config.queuePrefix);
   return {
     ...rt, redis, queues,

@@ -3,6 +3,7 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UserInputError } from '../../core/errors.ts';
 import { clearTaskInstances, findClearTargets } from '../../core/transitions/clear.ts';
+import { explainTaskInstance } from '../../core/transitions/explain.ts';
 import { rows } from '../../core/transitions/sql.ts';
 import { NotFoundError } from '../../core/transitions/trigger-run.ts';
 import { testTask } from '../task-test.ts';
@@ -27,6 +28,15 @@ export function registerTaskCommands(program: Command): void {
     .action(async (dagId: string, taskId: string, logical?: string) => withRuntime(async (rt) => {
       const ok = await testTask(rt, dagId, taskId, logical ? parseDateArg(logical, 'logical_date') : new Date());
       if (!ok) process.exitCode = 1;
+    }));
+
+  tasks.command('failed-deps <dag_id> <task_id> <run_id>').description('why a task instance is not running: the dependency rules it fails')
+    .action(async (dagId: string, taskId: string, runId: string) => withRuntime(async (rt) => {
+      const { state, deps } = await explainTaskInstance(rt.db, dagId, runId, taskId);
+      const failing = deps.filter((d) => !d.passed);
+      process.stdout.write(`Task instance ${dagId}/${runId}/${taskId} is ${state ?? 'none'}\n`);
+      if (failing.length === 0) process.stdout.write('Task instance dependencies are all met.\n');
+      for (const d of failing) process.stdout.write(`Dependency '${d.name}' FAILED: ${d.reason}\n`);
     }));
 
   tasks.command('clear <dag_id>').description('clear task instances so they run again (retries given anew)')

@@ -28,6 +28,7 @@ export function buildDeclarativeDag(doc: unknown, registry: ReadonlyMap<string, 
   const d = doc as Record<string, unknown>;
   const unknownKeys = Object.keys(d).filter((k) => !DAG_KEYS.has(k));
   if (unknownKeys.length) throw new Error(`unknown DAG key(s): ${unknownKeys.map((k) => `"${k}"`).join(', ')}`);
+  if (d.dag_id !== undefined && d.name !== undefined) throw new Error('give either "dag_id" or "name", not both');
   const dagId = d.dag_id ?? d.name;
   if (typeof dagId !== 'string') throw new Error('missing "dag_id" (or "name")');
   if (!Array.isArray(d.tasks) || d.tasks.length === 0) throw new Error(`DAG "${dagId}": "tasks" must be a non-empty list`);
@@ -59,6 +60,7 @@ function normalizeTask(raw: unknown, index: number, dagId: string): NormalizedTa
   const where = `DAG "${dagId}": tasks[${index}]`;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${where} must be an object`);
   const { id, task_id, type, depends_on, ...args } = raw as Record<string, unknown>;
+  if (task_id !== undefined && id !== undefined) throw new Error(`${where}: give either "id" or "task_id", not both`);
   const taskId = task_id ?? id;
   if (typeof taskId !== 'string') throw new Error(`${where}: missing "id" (or "task_id")`);
   if (typeof type !== 'string') throw new Error(`${where} ("${taskId}"): missing "type"`);

@@ -20,6 +20,11 @@ export function serializeDag(dag: DAG, fileloc: string): DagSpec {
   const end = toDate(a.end_date, timezone, `${where}: end_date`);
   if (start && end && end < start) throw new Error(`${where}: end_date is before start_date`);
 
+  const schedule = compileSchedule(a.schedule ?? null, timezone);
+  // Airflow's rule: a continuous DAG starts its next run when the previous one ends.
+  if (schedule.kind === 'continuous' && (a.max_active_runs ?? 1) > 1) {
+    throw new Error(`${where}: schedule "@continuous" requires max_active_runs <= 1`);
+  }
   const tasks = [...dag.tasks.values()];
   const graphTasks = tasks.map((t) => ({
     task_id: t.task_id, upstream: [...t.upstreamIds],
@@ -62,13 +67,13 @@ export function serializeDag(dag: DAG, fileloc: string): DagSpec {
     description: a.description ?? null,
     tags: a.tags ?? [],
     owners: a.owner ?? (a.default_args?.owner as string | undefined) ?? null,
-    schedule: compileSchedule(a.schedule ?? null, timezone),
+    schedule,
     timezone,
     start_date: start?.toISOString() ?? null,
     end_date: end?.toISOString() ?? null,
     catchup: a.catchup ?? false,
     params: a.params ?? {},
-    max_active_runs: a.max_active_runs ?? 16,
+    max_active_runs: a.max_active_runs ?? (schedule.kind === 'continuous' ? 1 : 16),
     max_active_tasks: a.max_active_tasks ?? 16,
     dagrun_timeout_ms: optionalMs(a.dagrun_timeout ?? null, `${where}: dagrun_timeout`),
     has_dag_callbacks: Boolean(a.on_success_callback || a.on_failure_callback),
@@ -78,7 +83,18 @@ export function serializeDag(dag: DAG, fileloc: string): DagSpec {
 
 /** A stable hash of the serialized DAG, to detect a new version. */
 export function hashDagSpec(spec: DagSpec): string {
-  return createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+  return createHash('sha256').update(stableJson(spec)).digest('hex');
+}
+
+/** JSON with object keys sorted, so reordering keys in a DAG file is not a new version. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** Dates as written in DAG files: Date objects or ISO strings (a date-only string means midnight in the DAG's zone). */

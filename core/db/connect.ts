@@ -24,6 +24,12 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Db {
     connection: { connectionString: url, application_name: opts.applicationName ?? 'updraft' },
     pool: { min: 0, max: opts.poolMax ?? 10 },
     acquireConnectionTimeout: 10_000,
+    // knex prints connection warnings with console.log; callers report errors themselves
+    // (one clear line), so its own messages only appear with UPDRAFT_DEBUG.
+    log: {
+      warn: (m: unknown) => debugLog('warn', m), error: (m: unknown) => debugLog('error', m),
+      deprecate: (m: unknown) => debugLog('deprecate', m), debug: (m: unknown) => debugLog('debug', m),
+    },
   });
 }
 
@@ -35,6 +41,10 @@ export async function checkDatabase(db: Db, url: string): Promise<void> {
     const why = err instanceof Error ? err.message : String(err);
     throw new UserInputError(`cannot reach the metadata database at ${redactUrl(url)}: ${why}`);
   }
+}
+
+function debugLog(level: string, message: unknown): void {
+  if (process.env.UPDRAFT_DEBUG) process.stderr.write(`knex ${level}: ${String(message)}\n`);
 }
 
 export function redactUrl(url: string): string {

@@ -13,9 +13,27 @@ export function bullQueueName(queue: string): string {
   return `${BULLMQ_QUEUE_PREFIX}.${queue}`;
 }
 
-export function openRedis(url: string): Redis {
+/**
+ * A Redis connection for BullMQ. ioredis reconnects by itself; connection errors go to
+ * `onError` (once per failure) instead of its "Unhandled error event" warnings.
+ */
+export function openRedis(url: string, onError: (err: Error) => void = () => undefined): Redis {
   // BullMQ requires maxRetriesPerRequest null for blocking connections.
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+  redis.on('error', onError);
+  return redis;
+}
+
+/** Fail fast when Redis does not answer: one connection attempt, no retries. */
+export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } finally {
+    probe.disconnect();
+  }
 }
 
 export class TaskQueues {

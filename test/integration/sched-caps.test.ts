@@ -19,18 +19,42 @@ describe('scheduling: caps are never over-committed', function () {
       { pool: 'triple', slots: 3, description: 'three slots' },
       { pool: 'prio', slots: 1, description: 'priority test' },
     ]);
+    h.writeDag('mat.ts', `
+import { DAG, BashOperator } from 'updraft';
+const dag = new DAG({ dag_id: 'mat', schedule: null, start_date: '2026-01-01', max_active_tasks: 2 });
+for (let i = 0; i < 10; i++) new BashOperator({ task_id: 't' + i, dag, bash_command: 'sleep 0.3' });
+`);
+    h.writeDag('pool_single.ts', `
+import { DAG, BashOperator } from 'updraft';
+const dag = new DAG({ dag_id: 'pool_single', schedule: null, start_date: '2026-01-01' });
+for (let i = 0; i < 5; i++) new BashOperator({ task_id: 'p' + i, dag, pool: 'single', bash_command: 'sleep 0.2' });
+for (let i = 0; i < 3; i++) new BashOperator({ task_id: 'free' + i, dag, bash_command: 'sleep 0.6' });
+`);
+    h.writeDag('pool_slots.ts', `
+import { DAG, BashOperator } from 'updraft';
+const dag = new DAG({ dag_id: 'pool_slots', schedule: null, start_date: '2026-01-01' });
+for (let i = 0; i < 4; i++) new BashOperator({ task_id: 'big' + i, dag, pool: 'triple', pool_slots: 2, bash_command: 'sleep 0.25' });
+for (let i = 0; i < 2; i++) new BashOperator({ task_id: 'small' + i, dag, pool: 'triple', pool_slots: 1, bash_command: 'sleep 0.25' });
+`);
+    h.writeDag('prio.ts', `
+import { DAG, BashOperator, chain } from 'updraft';
+const dag = new DAG({ dag_id: 'prio', schedule: null, start_date: '2026-01-01' });
+const weights: Record<string, number> = { a: 3, b: 1, c: 5, d: 2 };
+for (const [id, w] of Object.entries(weights)) {
+  new BashOperator({ task_id: id, dag, pool: 'prio', priority_weight: w, weight_rule: 'absolute', bash_command: 'sleep 0.1' });
+}
+// weight_rule "downstream" (the default): 1 + the five tasks after it = 6, above every absolute weight.
+const lead = new BashOperator({ task_id: 'lead', dag, pool: 'prio', bash_command: 'sleep 0.1' });
+const after = [1, 2, 3, 4, 5].map((i) => new BashOperator({ task_id: 'after' + i, dag, bash_command: 'true' }));
+chain(lead, ...after);
+`);
+    expect(await h.processDags(), 'import errors').to.equal(0);
     await h.startScheduler();
     await h.startWorker({ concurrency: 12 });
   });
   after(async () => { await h.stop(); });
 
   it('max_active_tasks 2: ten parallel tasks, never more than 2 queued or running, all succeed', async () => {
-    h.writeDag('mat.ts', `
-import { DAG, BashOperator } from 'updraft';
-const dag = new DAG({ dag_id: 'mat', schedule: null, start_date: '2026-01-01', max_active_tasks: 2 });
-for (let i = 0; i < 10; i++) new BashOperator({ task_id: 't' + i, dag, bash_command: 'sleep 0.3' });
-`);
-    await h.processDags();
     const sampler = sample(async () => (await rows<{ n: number }>(h.db,
       `select count(*)::int as n from task_instance where dag_id = 'mat' and state in ('queued', 'running')`))[0]!.n);
     const run = await h.trigger({ dag_id: 'mat' });
@@ -45,13 +69,6 @@ for (let i = 0; i < 10; i++) new BashOperator({ task_id: 't' + i, dag, bash_comm
   });
 
   it('a pool of 1 slot shared by several tasks runs them one at a time; other pools are not held back', async () => {
-    h.writeDag('pool_single.ts', `
-import { DAG, BashOperator } from 'updraft';
-const dag = new DAG({ dag_id: 'pool_single', schedule: null, start_date: '2026-01-01' });
-for (let i = 0; i < 5; i++) new BashOperator({ task_id: 'p' + i, dag, pool: 'single', bash_command: 'sleep 0.2' });
-for (let i = 0; i < 3; i++) new BashOperator({ task_id: 'free' + i, dag, bash_command: 'sleep 0.6' });
-`);
-    await h.processDags();
     const sampler = sample(async () => (await rows<{ n: number; free: number }>(h.db, `
       select coalesce(sum(pool_slots) filter (where pool = 'single'), 0)::int as n,
              count(*) filter (where pool = 'default_pool')::int as free
@@ -69,13 +86,6 @@ for (let i = 0; i < 3; i++) new BashOperator({ task_id: 'free' + i, dag, bash_co
   });
 
   it('pool_slots 2 on a pool of 3 slots: slot use never exceeds 3, all tasks finish', async () => {
-    h.writeDag('pool_slots.ts', `
-import { DAG, BashOperator } from 'updraft';
-const dag = new DAG({ dag_id: 'pool_slots', schedule: null, start_date: '2026-01-01' });
-for (let i = 0; i < 4; i++) new BashOperator({ task_id: 'big' + i, dag, pool: 'triple', pool_slots: 2, bash_command: 'sleep 0.25' });
-for (let i = 0; i < 2; i++) new BashOperator({ task_id: 'small' + i, dag, pool: 'triple', pool_slots: 1, bash_command: 'sleep 0.25' });
-`);
-    await h.processDags();
     const sampler = sample(async () => (await rows<{ slots: number; big: number }>(h.db, `
       select coalesce(sum(pool_slots), 0)::int as slots, count(*) filter (where pool_slots = 2)::int as big
       from task_instance where dag_id = 'pool_slots' and pool = 'triple' and state in ('queued', 'running')`))[0]!);
@@ -96,19 +106,6 @@ for (let i = 0; i < 2; i++) new BashOperator({ task_id: 'small' + i, dag, pool: 
   });
 
   it('a scarce pool slot goes to the ready task of highest priority_weight (absolute and downstream weight rules)', async () => {
-    h.writeDag('prio.ts', `
-import { DAG, BashOperator, chain } from 'updraft';
-const dag = new DAG({ dag_id: 'prio', schedule: null, start_date: '2026-01-01' });
-const weights: Record<string, number> = { a: 3, b: 1, c: 5, d: 2 };
-for (const [id, w] of Object.entries(weights)) {
-  new BashOperator({ task_id: id, dag, pool: 'prio', priority_weight: w, weight_rule: 'absolute', bash_command: 'sleep 0.1' });
-}
-// weight_rule "downstream" (the default): 1 + the five tasks after it = 6, above every absolute weight.
-const lead = new BashOperator({ task_id: 'lead', dag, pool: 'prio', bash_command: 'sleep 0.1' });
-const after = [1, 2, 3, 4, 5].map((i) => new BashOperator({ task_id: 'after' + i, dag, bash_command: 'true' }));
-chain(lead, ...after);
-`);
-    await h.processDags();
     const run = await h.trigger({ dag_id: 'prio' });
     expect(await h.waitForRun('prio', run.run_id, 30_000)).to.equal('success');
     const weights = await rows<{ task_id: string; priority_weight: number }>(h.db,

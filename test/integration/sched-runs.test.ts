@@ -47,17 +47,37 @@ void BashOperator; void chain;
 describe('scheduling: cron runs, catchup, max_active_runs, manual triggers', function () {
   this.timeout(60_000);
   let h: Harness;
+  let marSampler: { stop(): Promise<Array<{ running: number; active: number }>> };
 
   before(async () => {
     h = await createHarness();
+    h.writeDag('cron_catchup.ts', dailyDag('cron_catchup', { start: utcMidnight(3), catchup: true }));
+    h.writeDag('cron_nocatchup.ts', dailyDag('cron_nocatchup', { start: utcMidnight(5), catchup: false }));
+    h.writeDag('mar_one.ts', dailyDag('mar_one', {
+      start: utcMidnight(5), catchup: true, extra: 'max_active_runs: 1,',
+      body: `chain(new BashOperator({ task_id: 'a', dag, bash_command: 'sleep 0.15' }),
+                   new BashOperator({ task_id: 'b', dag, bash_command: 'sleep 0.15' }));`,
+    }));
+    h.writeDag('manual_only.ts', `
+import { DAG, EmptyOperator } from 'updraft';
+const dag = new DAG({ dag_id: 'manual_only', schedule: null, start_date: '2026-01-01' });
+new EmptyOperator({ task_id: 'noop', dag });
+`);
+    // Sampled from before the first run exists until all of mar_one's runs are done.
+    marSampler = sample(async () => (await rows<{ running: number; active: number }>(h.db, `
+      select count(*) filter (where state = 'running')::int as running,
+             count(*) filter (where state in ('queued', 'running'))::int as active
+      from dag_run where dag_id = 'mar_one'`))[0]!);
+    expect(await h.processDags(), 'import errors').to.equal(0);
     await h.startScheduler();
     await h.startWorker();
   });
-  after(async () => { await h.stop(); });
+  after(async () => {
+    await marSampler.stop();
+    await h.stop();
+  });
 
   it('@daily with catchup creates one scheduled run per complete day since start_date, with Airflow data intervals', async () => {
-    h.writeDag('cron_catchup.ts', dailyDag('cron_catchup', { start: utcMidnight(3), catchup: true }));
-    await h.processDags();
     const states = await waitForAllRuns(h, 'cron_catchup', 3);
     await sleep(600); // no further run may appear: today's interval has not ended
     const runs = await runsOf(h, 'cron_catchup');
@@ -78,8 +98,6 @@ describe('scheduling: cron runs, catchup, max_active_runs, manual triggers', fun
   });
 
   it('@daily without catchup creates only the latest complete interval', async () => {
-    h.writeDag('cron_nocatchup.ts', dailyDag('cron_nocatchup', { start: utcMidnight(5), catchup: false }));
-    await h.processDags();
     await waitForAllRuns(h, 'cron_nocatchup', 1);
     await sleep(600);
     const runs = await runsOf(h, 'cron_nocatchup');
@@ -93,18 +111,8 @@ describe('scheduling: cron runs, catchup, max_active_runs, manual triggers', fun
   });
 
   it('max_active_runs 1: catchup runs execute one at a time, in logical-date order, and all succeed', async () => {
-    h.writeDag('mar_one.ts', dailyDag('mar_one', {
-      start: utcMidnight(5), catchup: true, extra: 'max_active_runs: 1,',
-      body: `chain(new BashOperator({ task_id: 'a', dag, bash_command: 'sleep 0.15' }),
-                   new BashOperator({ task_id: 'b', dag, bash_command: 'sleep 0.15' }));`,
-    }));
-    const sampler = sample(async () => (await rows<{ running: number; active: number }>(h.db, `
-      select count(*) filter (where state = 'running')::int as running,
-             count(*) filter (where state in ('queued', 'running'))::int as active
-      from dag_run where dag_id = 'mar_one'`))[0]!);
-    await h.processDags();
     const states = await waitForAllRuns(h, 'mar_one', 5, 30_000);
-    const samples = await sampler.stop();
+    const samples = await marSampler.stop();
     expect(Object.values(states)).to.deep.equal(Array(5).fill('success'));
     expect(Math.max(...samples.map((s) => s.running)), 'most runs running at once').to.equal(1);
     const runs = await runsOf(h, 'mar_one');
@@ -117,12 +125,6 @@ describe('scheduling: cron runs, catchup, max_active_runs, manual triggers', fun
   });
 
   it('a manual trigger with a duplicate run_id or logical date is a ConflictError; a conf that is not an object is a UserInputError', async () => {
-    h.writeDag('manual_only.ts', `
-import { DAG, EmptyOperator } from 'updraft';
-const dag = new DAG({ dag_id: 'manual_only', schedule: null, start_date: '2026-01-01' });
-new EmptyOperator({ task_id: 'noop', dag });
-`);
-    await h.processDags();
     const first = await h.trigger({ dag_id: 'manual_only', run_id: 'my_run', logical_date: new Date('2026-03-01T00:00:00Z') });
     expect(first.run_id).to.equal('my_run');
     expect(first.run_type).to.equal('manual');
