@@ -13,30 +13,29 @@ import { rows } from '../core/transitions/sql.ts';
 interface DueDag {
   dag_id: string;
   latest_version_id: number;
-  max_active_runs: number;
   next_dagrun: Date;
   next_dagrun_data_interval_start: Date;
   next_dagrun_data_interval_end: Date;
   next_dagrun_create_after: Date;
-  active_runs: number;
 }
 
 export async function createDueRuns(db: Db, now: Date): Promise<number> {
   return db.transaction(async (trx) => {
     const due = await rows<DueDag>(trx, `
-      select d.dag_id, d.latest_version_id, d.max_active_runs, d.next_dagrun,
-        d.next_dagrun_data_interval_start, d.next_dagrun_data_interval_end, d.next_dagrun_create_after,
-        (select count(*)::int from dag_run r where r.dag_id = d.dag_id and r.backfill_id is null
-          and r.state in ('queued', 'running')) as active_runs
+      select d.dag_id, d.latest_version_id, d.next_dagrun,
+        d.next_dagrun_data_interval_start, d.next_dagrun_data_interval_end, d.next_dagrun_create_after
       from dag d
       where d.is_active and not d.is_paused and d.latest_version_id is not null
         and d.next_dagrun_create_after <= ?
+        -- DAGs at max_active_runs are left out here, not skipped after the limit: else
+        -- enough of them would fill every batch and starve the others.
+        and (select count(*) from dag_run r where r.dag_id = d.dag_id and r.backfill_id is null
+          and r.state in ('queued', 'running')) < d.max_active_runs
       order by d.next_dagrun_create_after, d.dag_id
       limit 20
       for no key update of d skip locked`, [now]);
     let created = 0;
     for (const d of due) {
-      if (d.active_runs >= d.max_active_runs) continue;
       const spec = await loadSpec(trx, d.latest_version_id);
       const run = await createDagRun(trx, spec, {
         dag_id: d.dag_id,

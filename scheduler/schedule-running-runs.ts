@@ -30,9 +30,12 @@ export async function scheduleRunningRuns(db: Db, now: Date): Promise<{ decided:
           or (t.state = 'up_for_reschedule' and (t.reschedule_at is null or t.reschedule_at <= ?))))
         or not exists (select 1 from task_instance t where t.dag_run_id = r.id
           and (t.state is null or t.state not in ${FINISHED_SQL})))
-      order by r.id
+      order by r.last_scheduling_decision nulls first, r.id
       limit 50
       for no key update of r skip locked`, [now, now, now, now]);
+    if (runs.length) {
+      await trx.raw('update dag_run set last_scheduling_decision = ? where id = any(?)', [now, runs.map((r) => r.id)]);
+    }
     let decided = 0;
     const finished: RunOutcome[] = [];
     for (const run of runs) {

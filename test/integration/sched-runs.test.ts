@@ -58,6 +58,12 @@ describe('scheduling: cron runs, catchup, max_active_runs, manual triggers', fun
       body: `chain(new BashOperator({ task_id: 'a', dag, bash_command: 'sleep 0.15' }),
                    new BashOperator({ task_id: 'b', dag, bash_command: 'sleep 0.15' }));`,
     }));
+    h.writeDag('cron_end.ts', dailyDag('cron_end', { start: utcMidnight(5), catchup: true, extra: `end_date: '${utcMidnight(3).toISOString()}',` }));
+    h.writeDag('mar_manual.ts', `
+import { DAG, BashOperator } from 'updraft';
+const dag = new DAG({ dag_id: 'mar_manual', schedule: null, start_date: '2026-01-01', max_active_runs: 1 });
+new BashOperator({ task_id: 'a', dag, bash_command: 'sleep 0.2' });
+`);
     h.writeDag('manual_only.ts', `
 import { DAG, EmptyOperator } from 'updraft';
 const dag = new DAG({ dag_id: 'manual_only', schedule: null, start_date: '2026-01-01' });
@@ -122,6 +128,30 @@ new EmptyOperator({ task_id: 'noop', dag });
       expect(byStart[i]!.start_date!.getTime(), `${byStart[i]!.run_id} starts after the previous run ended`)
         .to.be.at.least(byStart[i - 1]!.end_date!.getTime());
     }
+  });
+
+  it('catchup stops at end_date: the last run is the interval starting on end_date', async () => {
+    await waitForAllRuns(h, 'cron_end', 3);
+    await sleep(600);
+    expect((await runsOf(h, 'cron_end')).map((r) => r.run_id)).to.deep.equal([5, 4, 3].map((n) => `scheduled__${airflowIso(utcMidnight(n))}`));
+    const [dag] = await rows<{ next_dagrun: Date | null }>(h.db, `select next_dagrun from dag where dag_id = 'cron_end'`);
+    expect(dag?.next_dagrun).to.equal(null);
+  });
+
+  it('max_active_runs 1 with manual triggers: extra runs wait in queued and run one at a time', async () => {
+    const sampler = sample(async () => (await rows<{ running: number; queued: number }>(h.db, `
+      select count(*) filter (where state = 'running')::int as running, count(*) filter (where state = 'queued')::int as queued
+      from dag_run where dag_id = 'mar_manual'`))[0]!);
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await h.trigger({ dag_id: 'mar_manual', run_id: `m${i}` }));
+    for (const r of runs) expect(await h.waitForRun('mar_manual', r.run_id)).to.equal('success');
+    const samples = await sampler.stop();
+    expect(Math.max(...samples.map((s) => s.running)), 'runs running at once').to.equal(1);
+    expect(Math.max(...samples.map((s) => s.queued)), 'runs seen waiting in queued').to.be.at.least(1);
+    const rs = await rows<{ run_id: string; start_date: Date; end_date: Date }>(h.db,
+      `select run_id, start_date, end_date from dag_run where dag_id = 'mar_manual' order by start_date`);
+    expect(rs.map((r) => r.run_id), 'runs start in trigger order').to.deep.equal(['m0', 'm1', 'm2']);
+    for (let i = 1; i < rs.length; i++) expect(rs[i]!.start_date.getTime()).to.be.at.least(rs[i - 1]!.end_date.getTime());
   });
 
   it('a manual trigger with a duplicate run_id or logical date is a ConflictError; a conf that is not an object is a UserInputError', async () => {

@@ -13,10 +13,10 @@ let harnesses = 0;
 
 /**
  * Harness.create, with this installation's dag_version ids starting at a value no
- * other harness of this test process uses. The serialized-DAG cache
- * (core/transitions/spec-cache.ts) is process-wide and keyed by version id only, so two
- * fresh databases in one process (each starting at id 1) would otherwise read each
- * other's DAGs.
+ * other harness of this test process uses, so a process-wide cache keyed by version id
+ * (core/transitions/spec-cache.ts was one, before it was keyed by database too) can
+ * never hand one installation another's DAG. res-isolation.test.ts checks the product
+ * side of this without the offset.
  */
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const h = await Harness.create(opts);

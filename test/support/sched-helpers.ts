@@ -8,12 +8,12 @@ import { Harness, type HarnessOptions } from './harness.ts';
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Poll `fn` until it returns a truthy value; throws with `what` (and the last value) on timeout. */
-export async function waitFor<T>(what: string, fn: () => Promise<T>, timeoutMs = 15_000, everyMs = 40): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => Promise<T>, timeoutMs = 15_000, everyMs = 40): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {
     last = await fn();
-    if (last) return last;
+    if (last) return last as NonNullable<T>;
     await sleep(everyMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
