@@ -45,8 +45,8 @@ export class DagProcessor {
 
   async start(): Promise<void> {
     this.componentId = await registerComponent(this.r.db, 'dag-processor', this.r.config.hostname);
-    const errors = await this.processAll();
-    this.r.log.info({ folder: this.r.config.dagsFolder, importErrors: errors }, 'dag-processor parsed the DAGs folder');
+    // Watch first, scan second: a file written during the scan is then either in the
+    // listing or reported by the watcher, never lost between the two.
     this.watcher = watch(this.r.config.dagsFolder, {
       ignoreInitial: true,
       ignored: (p, stats) => Boolean(stats?.isFile() && !isDagFile(p)) || p.includes('node_modules'),
@@ -54,6 +54,9 @@ export class DagProcessor {
     this.watcher.on('add', (f) => this.debounce(f));
     this.watcher.on('change', (f) => this.debounce(f));
     this.watcher.on('unlink', (f) => { if (isDagFile(f)) void this.forget(f); });
+    await new Promise<void>((resolve) => this.watcher?.once('ready', () => resolve()));
+    const errors = await this.processAll();
+    this.r.log.info({ folder: this.r.config.dagsFolder, importErrors: errors }, 'dag-processor parsed the DAGs folder');
     this.heartbeat = setInterval(() => {
       heartbeatComponent(this.r.db, this.componentId).catch((err: unknown) => this.r.log.warn({ err }, 'heartbeat failed'));
     }, this.r.config.heartbeatIntervalMs);

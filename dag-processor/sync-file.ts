@@ -20,6 +20,10 @@ export async function syncFile(db: Db, file: string, result: ParseMessage, opts:
   return db.transaction(async (trx) => {
     let error = result.ok ? null : result.error;
     if (result.ok) {
+      // Two files defining the same dag_id may be parsed at once: take the DAG ids'
+      // locks (sorted) so the second file's check sees the first file's commit.
+      await trx.raw(`select pg_advisory_xact_lock(k) from (select distinct hashtextextended('updraft.dag-owner:' || x, 0) as k
+        from unnest(?::text[]) x) s order by k`, [result.dags.map((d) => d.dag_id)]);
       const clash = await rows<{ dag_id: string; fileloc: string }>(trx,
         'select dag_id, fileloc from dag where dag_id = any(?) and fileloc <> ? and is_active',
         [result.dags.map((d) => d.dag_id), file]);

@@ -125,7 +125,9 @@ begin
   returning dag_run_id, task_id, map_index, dag_id into v_run, v_task, v_map, v_dag;
   if not found then return jsonb_build_object('finished', false); end if;
 
-  update task_instance_try set state = p_state, end_date = p_end, duration = p_duration, error = p_error
+  -- The try's own outcome: a try that will be retried still failed.
+  update task_instance_try set state = case when p_state = 'up_for_retry' then 'failed' else p_state end,
+    end_date = p_end, duration = p_duration, error = p_error
   where ti_id = p_ti_id and try_number = p_try;
   if p_xcom is not null then
     insert into xcom (dag_run_id, task_id, map_index, key, value) values (v_run, v_task, v_map, 'return_value', p_xcom)

@@ -27,6 +27,7 @@ export class Worker {
   private bullWorkers: BullWorker<TaskJobData>[] = [];
   private heartbeat: NodeJS.Timeout | null = null;
   private resources: WorkerResources | null = null;
+  private stopping = false;
 
   constructor(
     private readonly base: Omit<WorkerResources, 'identity'>,
@@ -80,8 +81,9 @@ export class Worker {
 
   async stop(): Promise<void> {
     const r = this.resources;
-    if (!r) return;
-    this.resources = null;
+    if (!r || this.stopping) return;
+    // Keep heartbeating while running tasks finish: a silent worker's tasks are zombies.
+    this.stopping = true;
     r.log.info({ running: this.active.size, graceMs: this.opts.shutdownGraceMs }, 'worker stopping: no new tasks');
     const closing = Promise.all(this.bullWorkers.map((w) => w.close()));
     const grace = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), this.opts.shutdownGraceMs).unref());
@@ -91,6 +93,7 @@ export class Worker {
       await closing;
     }
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.resources = null;
     await stopComponent(r.db, r.identity.workerId).catch(() => undefined);
     r.log.info('worker stopped');
   }
