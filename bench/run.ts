@@ -13,7 +13,7 @@ const CHAIN_LENGTH = 40;
 const CHAIN_RUNS = Number(process.env.BENCH_CHAIN_RUNS ?? 5);
 const FANOUT = 1000;
 const FANOUT_RUNS = Number(process.env.BENCH_FANOUT_RUNS ?? 3);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
 
 const chainDag = `
 import { DAG, EmptyOperator, chain } from 'updraft';
@@ -64,7 +64,20 @@ async function main(): Promise<void> {
         where l.dag_run_id = ? and l.task_id <> 'root' group by root.end_date`, [run.id])) as { rows: Array<{ n: number; secs: string }> };
       const row = r.rows[0]!;
       rates.push(row.n / Number(row.secs));
-      process.stderr.write(`fan-out run ${i + 1}/${FANOUT_RUNS}: ${row.n} tasks in ${Number(row.secs).toFixed(3)} s\n`);
+      // Where the time goes: time in queue (queued -> started), and the longest pause
+      // between two consecutive task starts (a stall shows up here).
+      const d = (await db.raw(`
+        with s as (select start_date, end_date, queued_dttm, lag(start_date) over (order by start_date) as prev
+                   from task_instance where dag_run_id = ? and task_id <> 'root')
+        select percentile_cont(0.5) within group (order by extract(epoch from start_date - queued_dttm)) * 1000 as wait_p50,
+               percentile_cont(0.95) within group (order by extract(epoch from start_date - queued_dttm)) * 1000 as wait_p95,
+               max(extract(epoch from start_date - prev)) * 1000 as max_gap,
+               percentile_cont(0.5) within group (order by extract(epoch from end_date - start_date)) * 1000 as run_p50,
+               (array_agg(start_date order by extract(epoch from start_date - prev) desc nulls last))[1] as gap_at
+        from s`, [run.id])) as { rows: Array<{ wait_p50: number; wait_p95: number; max_gap: number; run_p50: number; gap_at: Date }> };
+      const x = d.rows[0]!;
+      process.stderr.write(`fan-out run ${i + 1}/${FANOUT_RUNS}: ${row.n} tasks in ${Number(row.secs).toFixed(3)} s; `
+        + `queue wait p50 ${Number(x.wait_p50).toFixed(1)} ms, p95 ${Number(x.wait_p95).toFixed(1)} ms; longest pause between starts ${Number(x.max_gap).toFixed(1)} ms; start to end p50 ${Number(x.run_p50).toFixed(1)} ms\n`);
     }
     rates.sort((a, b) => a - b);
 

@@ -52,7 +52,9 @@ export async function createBenchInstall(dagFiles: Record<string, string>): Prom
   return {
     config, db, env,
     spawn(args) {
-      const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+      // BENCH_CPU_PROF=DIR writes a V8 CPU profile of each process there (for tuning).
+      const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+      const child = spawn(process.execPath, [...prof, BIN, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
       children.push(child);
       return child;
     },

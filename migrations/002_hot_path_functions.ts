@@ -61,12 +61,14 @@ begin
   end loop;
 
   -- Later statements: their snapshots include everything committed before the locks.
-  select coalesce(array_agg(s.id order by s.priority_weight desc, s.logical_date nulls last, s.id), '{}') into ids
+  -- Index order (ti_scheduled_dag_idx): the scan stops after p_limit rows.
+  select coalesce(array_agg(s.id order by s.priority_weight desc, s.run_logical_date nulls last, s.id), '{}') into ids
   from (
-    select ti.id, ti.priority_weight, r.logical_date
-    from task_instance ti join dag_run r on r.id = ti.dag_run_id and r.state = 'running'
+    select ti.id, ti.priority_weight, ti.run_logical_date
+    from task_instance ti
     where ti.state = 'scheduled' and ti.dag_id = any(dags)
-    order by ti.priority_weight desc, r.logical_date nulls last, ti.id
+      and exists (select 1 from dag_run r where r.id = ti.dag_run_id and r.state = 'running')
+    order by ti.priority_weight desc, ti.run_logical_date nulls last, ti.id
     limit p_limit
   ) s;
   if cardinality(ids) = 0 then return; end if;
@@ -180,14 +182,12 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(QUEUE_SCHEDULED);
   await knex.raw(FINISH_TI);
   // Unfinished task instances of a run: "is this run done?" after every leaf finishes.
-  await knex.raw('create index ti_scheduled_dag_idx on task_instance (dag_id) where state = \'scheduled\'');
   await knex.raw(`create index ti_unfinished_idx on task_instance (dag_run_id)
     where state is null or state not in ('success', 'failed', 'skipped', 'upstream_failed', 'removed')`);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('drop index if exists ti_unfinished_idx');
-  await knex.raw('drop index if exists ti_scheduled_dag_idx');
   await knex.raw('drop function if exists updraft_finish_ti');
   await knex.raw('drop function if exists updraft_queue_scheduled');
 }

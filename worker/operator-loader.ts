@@ -11,6 +11,8 @@ import { registerUpdraftSpecifier } from '../core/dag/register-specifier.ts';
 import { OPERATOR_REGISTRY } from '../operators/registry.ts';
 
 const dagFiles = new Map<string, Promise<DAG[]>>();
+/** Keyed by the cached TaskSpec object, itself one per DAG version (spec-cache.ts). */
+const rebuilt = new WeakMap<TaskSpec, BaseOperator>();
 
 export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: number): Promise<BaseOperator> {
   if (task.needs_dag_file) {
@@ -26,7 +28,12 @@ export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: numb
     if (!dag) throw new Error(`DAG file ${spec.fileloc} no longer defines DAG "${spec.dag_id}"`);
     return dag.getTask(task.task_id);
   }
+  // Rebuilding validates the arguments again; an operator is immutable, so keep it.
+  const cached = rebuilt.get(task);
+  if (cached) return cached;
   const factory = OPERATOR_REGISTRY.get(task.operator);
   if (!factory) throw new Error(`unknown operator type "${task.operator}" for task "${task.task_id}"`);
-  return factory({ ...task.args, task_id: task.task_id });
+  const op = factory({ ...task.args, task_id: task.task_id });
+  rebuilt.set(task, op);
+  return op;
 }

@@ -14,14 +14,15 @@ import type { Logger } from '../core/logging.ts';
 import type { TaskJobData } from '../core/queue/job-id.ts';
 import { renderFields } from '../core/templating/index.ts';
 import { preciseNow } from '../core/time/clock.ts';
-import { finishTaskInstance, type Outcome } from '../core/transitions/finish-ti.ts';
+import { prepareFinish, type Outcome } from '../core/transitions/finish-ti.ts';
 import { handBackTaskInstance } from '../core/transitions/hand-back.ts';
 import { loadSpec } from '../core/transitions/spec-cache.ts';
-import { startTaskInstance, type StartedTask, type WorkerIdentity } from '../core/transitions/start-ti.ts';
+import type { StartedTask, WorkerIdentity } from '../core/transitions/start-ti.ts';
 import { ExternallyChanged, HandBack, untilDoneOrAborted } from './abort.ts';
 import { operatorFor } from './operator-loader.ts';
 import { buildTemplateContextFor, makeTaskContext } from './task-context.ts';
 import { TaskLogWriter } from './task-log.ts';
+import { directTaskStore, type TaskStore } from './task-store.ts';
 
 /** Where the jobs of newly queued downstream tasks go (BullMQ, or a foreground runner). */
 export interface JobSink { enqueue(jobs: readonly TaskJobData[]): Promise<void> }
@@ -31,6 +32,8 @@ export interface RefillRequester { request(spec: DagSpec): void }
 
 export interface WorkerResources {
   config: Config; db: Db; queues: JobSink; log: Logger; identity: WorkerIdentity;
+  /** How starts and finishes reach the database (batched in a busy worker). */
+  store?: TaskStore;
   refill?: RefillRequester;
 }
 
@@ -38,7 +41,8 @@ export interface WorkerResources {
 export type ActiveTasks = Map<number, { try_number: number; controller: AbortController }>;
 
 export async function runTry(r: WorkerResources, job: TaskJobData, active: ActiveTasks): Promise<void> {
-  const started = await startTaskInstance(r.db, job.ti_id, job.try_number, r.identity, preciseNow().iso);
+  const store = r.store ?? directTaskStore(r.db, r.identity);
+  const started = await store.start({ ti_id: job.ti_id, try_number: job.try_number, start: preciseNow().iso });
   if (!started) return; // a duplicate or stale job: the database says this try is not queued
   const spec = await loadSpec(r.db, started.dag_version_id);
   const task = spec.tasks.find((t) => t.task_id === started.task_id);
@@ -77,9 +81,9 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   active.delete(started.id);
   await log.flush();
   if (!task) return;
-  const result = await finishTaskInstance(r.db, spec,
+  const result = await store.finish(prepareFinish(spec,
     { id: started.dag_run_id, dag_id: started.dag_id, logical_date: started.logical_date },
-    { ...started, expected_state: 'running' }, outcome, preciseNow().iso);
+    { ...started, expected_state: 'running' }, outcome, preciseNow().iso));
   if (result.jobs.length) await r.queues.enqueue(result.jobs);
   if (result.queueBusy) r.refill?.request(spec);
   if (result.runState) r.log.info({ dag_id: started.dag_id, run_id: started.run_id, state: result.runState }, 'dag run finished');

@@ -13,6 +13,7 @@ import { heartbeatComponent, registerComponent, stopComponent } from '../core/tr
 import { rows } from '../core/transitions/sql.ts';
 import { ExternallyChanged, HandBack } from './abort.ts';
 import { Refiller } from './refill.ts';
+import { batchingTaskStore } from './task-store.ts';
 import { runTry, type ActiveTasks, type WorkerResources } from './run-try.ts';
 
 export interface WorkerOptions {
@@ -43,6 +44,7 @@ export class Worker {
     const r: WorkerResources = {
       ...this.base, identity: { workerId, hostname: config.hostname, pid: process.pid },
       refill: new Refiller(db, this.base.queues, this.base.log),
+      store: batchingTaskStore(db, { workerId, hostname: config.hostname, pid: process.pid }),
     };
     this.resources = r;
     this.heartbeat = setInterval(() => void this.beat(), config.heartbeatIntervalMs);

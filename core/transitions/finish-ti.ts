@@ -5,6 +5,10 @@
  * rules with a "ready when the other upstreams are in S" shortcut, and capped queuing,
  * in one round trip and one commit. Everything else (a failure or skip that cascades, a
  * rule without the shortcut) is decided by the full evaluator in a second transaction.
+ *
+ * Finishes of tasks without downstream tasks may be sent several in one statement
+ * (`finishMany`): they lock only their own rows, in id order, so a batch cannot
+ * deadlock with another.
  */
 import type { Db } from '../db/connect.ts';
 import type { DagSpec, TaskSpec } from '../dag/spec.ts';
@@ -41,6 +45,20 @@ export interface FinishResult {
   queueBusy: boolean;
 }
 
+/** One finish, compiled: the SQL call's arguments plus what is needed afterwards. */
+export interface PreparedFinish {
+  spec: DagSpec;
+  run: RunRef;
+  task: TaskSpec;
+  state: TaskState;
+  /** True when the task has downstream tasks to decide (then it is sent alone). */
+  hasDownstream: boolean;
+  args: {
+    ti_id: number; try: number; expected: string; state: string; end_date: string; duration: number;
+    next_retry: string | null; error: string | null; xcom: unknown; down: DownCondition[]; pools: string[]; qlimit: number;
+  };
+}
+
 interface FinishReply {
   finished: boolean;
   jobs?: TaskJobData[];
@@ -51,35 +69,54 @@ interface FinishReply {
 
 /**
  * How many scheduled tasks of the DAG one finish may queue: the slot it freed, what just
- * became ready, and slots freed by finishers that found the cap lock busy. Kept small
- * because candidates are read under the DAG's cap lock.
+ * became ready, and slots freed by finishers that found the cap lock busy.
  */
 const QUEUE_LIMIT = 32;
 
-const poolCache = new WeakMap<DagSpec, string[]>();
-export function dagPools(spec: DagSpec): string[] {
-  let pools = poolCache.get(spec);
-  if (!pools) { pools = [...new Set(spec.tasks.map((t) => t.pool))].sort(); poolCache.set(spec, pools); }
-  return pools;
+export function prepareFinish(spec: DagSpec, run: RunRef, ti: FinishingTask, outcome: Outcome, endDate: Date | string): PreparedFinish {
+  const task = spec.tasks.find((t) => t.task_id === ti.task_id);
+  if (!task) throw new Error(`task "${ti.task_id}" is not in DAG "${spec.dag_id}"`);
+  const endIso = typeof endDate === 'string' ? endDate : endDate.toISOString();
+  const end = new Date(endIso);
+  const state = finalState(outcome, ti);
+  const nextRetry = state === 'up_for_retry'
+    ? new Date(end.getTime() + retryDelayMs(task, { dag_id: spec.dag_id, task_id: ti.task_id, logical_date: run.logical_date, try_number: ti.try_number })).toISOString()
+    : null;
+  const down = state === 'success' ? downstreamConditions(spec, task) : [];
+  return {
+    spec, run, task, state, hasDownstream: down.length > 0,
+    args: {
+      ti_id: ti.id, try: ti.try_number, expected: ti.expected_state, state, end_date: endIso,
+      duration: (end.getTime() - ti.start_date.getTime()) / 1000, next_retry: nextRetry,
+      error: outcome.kind === 'failed' ? outcome.error : null,
+      xcom: outcome.kind === 'success' && outcome.xcom !== undefined && task.do_xcom_push ? outcome.xcom : null,
+      down, pools: dagPools(spec), qlimit: QUEUE_LIMIT,
+    },
+  };
+}
+
+/** Send prepared finishes in one statement (ordered by task-instance id), then settle each. */
+export async function finishMany(db: Db, prepared: readonly PreparedFinish[]): Promise<FinishResult[]> {
+  const replies = await rows<{ ti_id: number; r: FinishReply }>(db, `
+    select x.ti_id, updraft_finish_ti(x.ti_id, x.try, x.expected, x.state, x.end_date, x.duration, x.next_retry,
+      x.error, x.xcom, x.down, x.pools, x.qlimit) as r
+    from (select * from jsonb_to_recordset(?::jsonb) as x(ti_id bigint, try int, expected text, state text,
+      end_date timestamptz, duration float8, next_retry timestamptz, error text, xcom jsonb, down jsonb,
+      pools text[], qlimit int) order by ti_id) x`,
+  [JSON.stringify(prepared.map((p) => p.args))]);
+  const byId = new Map(replies.map((r) => [r.ti_id, r.r]));
+  return Promise.all(prepared.map((p) => settle(db, p, byId.get(p.args.ti_id) ?? { finished: false })));
 }
 
 export async function finishTaskInstance(
   db: Db, spec: DagSpec, run: RunRef, ti: FinishingTask, outcome: Outcome, endDate: Date | string,
 ): Promise<FinishResult> {
-  const task = spec.tasks.find((t) => t.task_id === ti.task_id);
-  if (!task) throw new Error(`task "${ti.task_id}" is not in DAG "${spec.dag_id}"`);
-  const end = typeof endDate === 'string' ? new Date(endDate) : endDate;
-  const state = finalState(outcome, ti);
-  const nextRetryAt = state === 'up_for_retry'
-    ? new Date(end.getTime() + retryDelayMs(task, { dag_id: spec.dag_id, task_id: ti.task_id, logical_date: run.logical_date, try_number: ti.try_number }))
-    : null;
-  const xcom = outcome.kind === 'success' && outcome.xcom !== undefined && task.do_xcom_push ? JSON.stringify(outcome.xcom) : null;
-  const down = state === 'success' ? downstreamConditions(spec, task) : [];
-  const [row] = await rows<{ r: FinishReply }>(db, 'select updraft_finish_ti(?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?) as r', [
-    ti.id, ti.try_number, ti.expected_state, state, endDate, (end.getTime() - ti.start_date.getTime()) / 1000, nextRetryAt,
-    outcome.kind === 'failed' ? outcome.error : null, xcom, JSON.stringify(down), dagPools(spec), QUEUE_LIMIT,
-  ]);
-  const reply = row!.r;
+  const [result] = await finishMany(db, [prepareFinish(spec, run, ti, outcome, endDate)]);
+  return result!;
+}
+
+async function settle(db: Db, p: PreparedFinish, reply: FinishReply): Promise<FinishResult> {
+  const { spec, run, task, state } = p;
   if (!reply.finished) return { state: null, jobs: [], runState: null, queueBusy: false };
   const jobs = reply.jobs ?? [];
   const queueBusy = reply.queue_busy ?? false;
@@ -127,4 +164,11 @@ function downstreamConditions(spec: DagSpec, task: TaskSpec): DownCondition[] {
   });
   conditionCache.set(task, conditions);
   return conditions;
+}
+
+const poolCache = new WeakMap<DagSpec, string[]>();
+export function dagPools(spec: DagSpec): string[] {
+  let pools = poolCache.get(spec);
+  if (!pools) { pools = [...new Set(spec.tasks.map((t) => t.pool))].sort(); poolCache.set(spec, pools); }
+  return pools;
 }

@@ -1,7 +1,8 @@
 /**
- * queued → running for one try, in one statement (no explicit transaction): the task
- * instance, its try row and the run's context come back together. A job whose try is
- * no longer queued (a duplicate, or a task cleared meanwhile) gets null and is dropped.
+ * queued → running for tries, several in one statement (no explicit transaction): the
+ * task instances, their try rows and their runs' context come back together. A job
+ * whose try is no longer queued (a duplicate, or a task cleared meanwhile) gets null and
+ * is dropped.
  */
 import type { Db } from '../db/connect.ts';
 import type { RunType } from '../model/states.ts';
@@ -27,13 +28,18 @@ export interface StartedTask {
 
 export interface WorkerIdentity { workerId: string; hostname: string; pid: number }
 
-export async function startTaskInstance(db: Db, tiId: number, tryNumber: number, who: WorkerIdentity, now: Date | string): Promise<StartedTask | null> {
-  const [row] = await rows<StartedTask>(db, `
-    with t as (
-      update task_instance set state = 'running', start_date = ?, end_date = null, duration = null,
+export interface StartRequest { ti_id: number; try_number: number; start: string }
+
+export async function startTaskInstances(db: Db, reqs: readonly StartRequest[], who: WorkerIdentity): Promise<Array<StartedTask | null>> {
+  const started = await rows<StartedTask>(db, `
+    with req as (
+      select * from jsonb_to_recordset(?::jsonb) as r(ti_id bigint, try_number int, start timestamptz)
+    ), t as (
+      update task_instance ti set state = 'running', start_date = req.start, end_date = null, duration = null,
         hostname = ?, pid = ?, worker_id = ?, updated_at = now()
-      where id = ? and state = 'queued' and try_number = ?
-      returning *
+      from req
+      where ti.id = req.ti_id and ti.state = 'queued' and ti.try_number = req.try_number
+      returning ti.*
     ), h as (
       insert into task_instance_try (ti_id, try_number, state, start_date, hostname, pid, worker_id)
       select id, try_number, 'running', start_date, hostname, pid, worker_id from t
@@ -44,6 +50,13 @@ export async function startTaskInstance(db: Db, tiId: number, tryNumber: number,
       t.start_date, r.logical_date, r.data_interval_start, r.data_interval_end, r.run_type, r.conf,
       r.dag_version_id
     from t join dag_run r on r.id = t.dag_run_id`,
-  [now, who.hostname, who.pid, who.workerId, tiId, tryNumber]);
-  return row ?? null;
+  [JSON.stringify(reqs), who.hostname, who.pid, who.workerId]);
+  const byId = new Map(started.map((s) => [s.id, s]));
+  return reqs.map((r) => byId.get(r.ti_id) ?? null);
+}
+
+export async function startTaskInstance(db: Db, tiId: number, tryNumber: number, who: WorkerIdentity, now: Date | string): Promise<StartedTask | null> {
+  const start = typeof now === 'string' ? now : now.toISOString();
+  const [one] = await startTaskInstances(db, [{ ti_id: tiId, try_number: tryNumber, start }], who);
+  return one ?? null;
 }
