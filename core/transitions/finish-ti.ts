@@ -95,18 +95,36 @@ export function prepareFinish(spec: DagSpec, run: RunRef, ti: FinishingTask, out
   };
 }
 
-/** Send prepared finishes in one statement (ordered by task-instance id), then settle each. */
+/**
+ * Send prepared finishes in one statement, then settle each. A batch (only tasks without
+ * downstream tasks, see PreparedFinish.hasDownstream) refills each DAG once at its end;
+ * the refill's jobs and "busy" flag ride on the batch's first finish of that DAG.
+ */
 export async function finishMany(db: Db, prepared: readonly PreparedFinish[]): Promise<FinishResult[]> {
-  const replies = await rows<{ ti_id: number; r: FinishReply }>(db, `
-    select x.ti_id, updraft_finish_ti(x.ti_id, x.try, x.expected, x.state, x.end_date, x.duration, x.next_retry,
-      x.error, x.xcom, x.down, x.pools, x.qlimit) as r
-    from (select * from jsonb_to_recordset(?::jsonb) as x(ti_id bigint, try int, expected text, state text,
-      end_date timestamptz, duration float8, next_retry timestamptz, error text, xcom jsonb, down jsonb,
-      pools text[], qlimit int) order by ti_id) x`,
-  [JSON.stringify(prepared.map((p) => p.args))]);
-  const byId = new Map(replies.map((r) => [r.ti_id, r.r]));
-  return Promise.all(prepared.map((p) => settle(db, p, byId.get(p.args.ti_id) ?? { finished: false })));
+  const single = prepared.length === 1 && prepared[0]!.hasDownstream;
+  const replies = single
+    ? await rows<{ ti_id: number | null; r: FinishReply & RefillReply }>(db, `
+      select x.ti_id, updraft_finish_ti(x.ti_id, x.try, x.expected, x.state, x.end_date, x.duration, x.next_retry,
+        x.error, x.xcom, x.down, x.pools, x.qlimit) as r
+      from jsonb_to_recordset(?::jsonb) as x(ti_id bigint, try int, expected text, state text,
+        end_date timestamptz, duration float8, next_retry timestamptz, error text, xcom jsonb, down jsonb,
+        pools text[], qlimit int)`, [JSON.stringify(prepared.map((p) => p.args))])
+    : await rows<{ ti_id: number | null; r: FinishReply & RefillReply }>(db,
+      'select ti_id, r from updraft_finish_tis(?::jsonb, ?)', [JSON.stringify(prepared.map((p) => p.args)), QUEUE_LIMIT]);
+  const byId = new Map(replies.filter((x) => x.ti_id !== null).map((x) => [x.ti_id!, x.r]));
+  const refills = new Map(replies.filter((x) => x.ti_id === null).map((x) => [x.r.refill_dag!, x.r]));
+  const results = await Promise.all(prepared.map((p) => settle(db, p, byId.get(p.args.ti_id) ?? { finished: false })));
+  prepared.forEach((p, i) => {
+    const refill = refills.get(p.spec.dag_id);
+    if (!refill) return;
+    refills.delete(p.spec.dag_id);
+    results[i]!.jobs.push(...(refill.jobs ?? []));
+    results[i]!.queueBusy ||= refill.queue_busy ?? false;
+  });
+  return results;
 }
+
+interface RefillReply { refill_dag?: string }
 
 export async function finishTaskInstance(
   db: Db, spec: DagSpec, run: RunRef, ti: FinishingTask, outcome: Outcome, endDate: Date | string,
