@@ -81,14 +81,36 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   active.delete(started.id);
   await log.flush();
   if (!task) return;
-  const result = await store.finish(prepareFinish(spec,
+  const prepared = prepareFinish(spec,
     { id: started.dag_run_id, dag_id: started.dag_id, logical_date: started.logical_date },
-    { ...started, expected_state: 'running' }, outcome, preciseNow().iso));
+    { ...started, expected_state: 'running' }, outcome, preciseNow().iso);
+  const result = await withRetries(() => store.finish(prepared), (err, attempt) =>
+    r.log.warn({ err, ti: started.id, attempt }, 'recording the outcome failed; retrying'));
   if (result.jobs.length) await r.queues.enqueue(result.jobs);
   if (result.queueBusy) r.refill?.request(spec);
   if (result.runState) r.log.info({ dag_id: started.dag_id, run_id: started.run_id, state: result.runState }, 'dag run finished');
   if (operator && ctx && result.state) await runCallback(operator, callbackFor(result.state), { ...ctx, ...errorOf(outcome) }, log);
   await log.flush();
+}
+
+/**
+ * Recording an outcome is retried on a transient error (a lock conflict, a dropped
+ * connection): giving up would leave the task running until zombie detection. Retrying
+ * is safe because the finish is guarded by state and try number: if an attempt did
+ * commit unseen, the next one changes nothing.
+ */
+async function withRetries<T>(fn: () => Promise<T>, onError: (err: unknown, attempt: number) => void): Promise<T> {
+  const delays = [50, 200, 800, 2000];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const delay = delays[attempt - 1];
+      if (delay === undefined) throw err;
+      onError(err, attempt);
+      await new Promise((res) => setTimeout(res, delay));
+    }
+  }
 }
 
 function outcomeOfError(err: unknown): Outcome {
