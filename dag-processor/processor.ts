@@ -49,7 +49,8 @@ export class DagProcessor {
     // listing or reported by the watcher, never lost between the two.
     this.watcher = watch(this.r.config.dagsFolder, {
       ignoreInitial: true,
-      ignored: (p, stats) => Boolean(stats?.isFile() && !isDagFile(p)) || p.includes('node_modules'),
+      // Directories have no extension: only files that are not DAG files are ignored.
+      ignored: (p: string) => p.includes('node_modules') || (path.extname(p) !== '' && !isDagFile(p)),
     });
     this.watcher.on('add', (f) => this.debounce(f));
     this.watcher.on('change', (f) => this.debounce(f));
