@@ -1,13 +1,15 @@
 /**
- * Component logs (not task logs, which go to PostgreSQL): pino, JSON lines by default
- * so they can be shipped anywhere; pretty when UPDRAFT_LOG_FORMAT=pretty.
+ * Component logs (not task logs, which go to PostgreSQL): pino. Pretty lines when a
+ * person watches a terminal, JSON lines otherwise (to ship anywhere);
+ * UPDRAFT_LOG_FORMAT=pretty|json decides explicitly.
  */
 import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
 export function createLogger(component: string, level = 'info'): Logger {
-  const pretty = process.env.UPDRAFT_LOG_FORMAT === 'pretty';
+  const format = process.env.UPDRAFT_LOG_FORMAT;
+  const pretty = format === 'pretty' || (format !== 'json' && process.stdout.isTTY === true);
   return pino({
     name: component,
     level,
