@@ -66,11 +66,11 @@ export function effectiveWeights(graph: DirectedGraph, tasks: readonly GraphTask
   const own = new Map(tasks.map((t) => [t.task_id, t.priority_weight]));
   const reach = (start: string, dir: 'out' | 'in'): Set<string> => {
     const seen = new Set<string>();
-    const todo = [start];
-    while (todo.length) {
-      const n = todo.pop()!;
+    const frontier = [start];
+    while (frontier.length) {
+      const n = frontier.pop()!;
       const next = dir === 'out' ? graph.outNeighbors(n) : graph.inNeighbors(n);
-      for (const m of next) if (!seen.has(m)) { seen.add(m); todo.push(m); }
+      for (const m of next) if (!seen.has(m)) { seen.add(m); frontier.push(m); }
     }
     return seen;
   };

@@ -2,16 +2,8 @@
 import { expect } from 'chai';
 import { BashOperator, chain, DAG, EmptyOperator, task, type BaseOperator } from '../../index.ts';
 import { serializeDag } from '../../core/dag/serialize.ts';
+import { errorOf } from '../support/error-of.ts';
 
-/** The message of the error `fn` throws (fails the test when it does not throw). */
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  expect.fail('expected an error to be thrown');
-}
 
 const edges = (dag: DAG) => [...dag.tasks.values()]
   .flatMap((t) => [...t.downstreamIds].map((d) => `${t.task_id}>${d}`)).sort();

@@ -9,18 +9,11 @@ import type { DAG } from '../../core/authoring/dag.ts';
 import { buildDeclarativeDag, parseDeclarativeText } from '../../core/dag/declarative.ts';
 import { serializeDag } from '../../core/dag/serialize.ts';
 import { OPERATOR_REGISTRY } from '../../operators/registry.ts';
+import { errorOf } from '../support/error-of.ts';
 
 const SEED = fs.readFileSync(path.resolve(import.meta.dirname, '../../dags/daily_revenue_pipeline.json'), 'utf8');
 const KNOWN = [...OPERATOR_REGISTRY.keys()].sort().join(', ');
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  expect.fail('expected an error to be thrown');
-}
 
 const build = (doc: unknown) => buildDeclarativeDag(doc, OPERATOR_REGISTRY);
 const edges = (dag: DAG) => [...dag.tasks.values()]

@@ -4,15 +4,8 @@ import { BashOperator, chain, DAG, EmptyOperator, type DagArgs } from '../../ind
 import { buildTaskGraph, effectiveWeights, topologicalOrder, type GraphTask } from '../../core/dag/graph.ts';
 import { hashDagSpec, serializeDag } from '../../core/dag/serialize.ts';
 import type { WeightRule } from '../../core/model/states.ts';
+import { errorOf } from '../support/error-of.ts';
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  expect.fail('expected an error to be thrown');
-}
 
 const g = (task_id: string, upstream: string[] = [], priority_weight = 1, weight_rule: WeightRule = 'downstream'): GraphTask =>
   ({ task_id, upstream, priority_weight, weight_rule });
