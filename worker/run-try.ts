@@ -8,7 +8,7 @@ import type { TaskCallbackName } from '../core/authoring/callbacks.ts';
 import type { TaskContext } from '../core/authoring/context.ts';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
-import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
+import type { DagSpec } from '../core/dag/spec.ts';
 import { errorMessage, isTaskFailNow, isTaskSkip, TaskFailNow, TaskTimeout } from '../core/errors.ts';
 import type { Logger } from '../core/logging.ts';
 import type { TaskJobData } from '../core/queue/job-id.ts';
@@ -17,7 +17,7 @@ import { preciseNow } from '../core/time/clock.ts';
 import { prepareFinish, type Outcome } from '../core/transitions/finish-ti.ts';
 import { handBackTaskInstance } from '../core/transitions/hand-back.ts';
 import { loadSpec } from '../core/transitions/spec-cache.ts';
-import type { StartedTask, WorkerIdentity } from '../core/transitions/start-ti.ts';
+import type { WorkerIdentity } from '../core/transitions/start-ti.ts';
 import { ExternallyChanged, HandBack, untilDoneOrAborted } from './abort.ts';
 import { operatorFor } from './operator-loader.ts';
 import { buildTemplateContextFor, makeTaskContext } from './task-context.ts';
@@ -149,4 +149,3 @@ async function runCallback(op: BaseOperator, name: TaskCallbackName | null, ctx:
   }
 }
 
-export type { TaskSpec, StartedTask };

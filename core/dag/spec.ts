@@ -52,7 +52,3 @@ export interface DagSpec {
   /** Tasks in topological order. */
   tasks: TaskSpec[];
 }
-
-export function taskById(spec: DagSpec): Map<string, TaskSpec> {
-  return new Map(spec.tasks.map((t) => [t.task_id, t]));
-}

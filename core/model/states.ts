@@ -18,9 +18,6 @@ export const SUCCESS_STATES: ReadonlySet<TaskState> = new Set(['success', 'skipp
 /** States that occupy a pool slot and count against max_active_tasks. */
 export const ACTIVE_STATES: readonly TaskState[] = ['queued', 'running'];
 
-export function isFinished(state: TaskStateOrNone): boolean {
-  return state !== null && FINISHED_STATES.has(state);
-}
 
 export const DAG_RUN_STATES = ['queued', 'running', 'success', 'failed'] as const;
 export type DagRunState = (typeof DAG_RUN_STATES)[number];

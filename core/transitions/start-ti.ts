@@ -54,9 +54,3 @@ export async function startTaskInstances(db: Db, reqs: readonly StartRequest[], 
   const byId = new Map(started.map((s) => [s.id, s]));
   return reqs.map((r) => byId.get(r.ti_id) ?? null);
 }
-
-export async function startTaskInstance(db: Db, tiId: number, tryNumber: number, who: WorkerIdentity, now: Date | string): Promise<StartedTask | null> {
-  const start = typeof now === 'string' ? now : now.toISOString();
-  const [one] = await startTaskInstances(db, [{ ti_id: tiId, try_number: tryNumber, start }], who);
-  return one ?? null;
-}

@@ -2,13 +2,9 @@ import { expect } from 'chai';
 import {
   backfillRunInfos,
   compileSchedule,
-  describeSchedule,
   manualRunInfo,
   nextRunInfo,
-  type DataInterval,
-  type NextRunOptions,
   type RunInfo,
-  type ScheduleSpec,
 } from '../../core/schedule/index.ts';
 
 /*
@@ -18,7 +14,7 @@ import {
  * 2026-10-25 03:00 CEST -> 02:00 CET (01:00Z).
  */
 
-import { d, H, opts, view, run, chain, lengthsH, amsTime } from '../support/schedule-helpers.ts';
+import { d, opts, view, run, chain, lengthsH, amsTime } from '../support/schedule-helpers.ts';
 
 describe('nextRunInfo: cron', () => {
   const daily = compileSchedule('@daily', 'UTC');

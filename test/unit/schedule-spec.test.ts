@@ -1,14 +1,7 @@
 import { expect } from 'chai';
 import {
-  backfillRunInfos,
   compileSchedule,
   describeSchedule,
-  manualRunInfo,
-  nextRunInfo,
-  type DataInterval,
-  type NextRunOptions,
-  type RunInfo,
-  type ScheduleSpec,
 } from '../../core/schedule/index.ts';
 
 /*
@@ -18,7 +11,6 @@ import {
  * 2026-10-25 03:00 CEST -> 02:00 CET (01:00Z).
  */
 
-import { d, H, opts, view, run, chain, lengthsH, amsTime } from '../support/schedule-helpers.ts';
 
 describe('compileSchedule', () => {
   const presets: [string, string][] = [
