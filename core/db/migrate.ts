@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Knex } from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import type { Db } from './connect.ts';
 
 const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -27,19 +27,28 @@ class FolderSource implements Knex.MigrationSource<string> {
   }
 }
 
-/** Apply pending migrations; returns the names applied (empty when up to date). */
+/**
+ * Apply pending migrations; returns the names applied (empty when up to date). It uses a
+ * short-lived pool of its own: one connection holds the advisory lock while knex runs the
+ * migrations on the other, and the caller's pool (however small) is never starved.
+ */
 export async function migrate(db: Db): Promise<string[]> {
-  const conn = await db.client.acquireConnection();
+  const own = knexFactory({ ...(db.client as { config: Knex.Config }).config, pool: { min: 0, max: 2 } });
   try {
-    await db.raw('select pg_advisory_lock(?)', [MIGRATION_LOCK_KEY]).connection(conn);
-    const [, applied] = (await db.migrate.latest({
-      migrationSource: new FolderSource(),
-      tableName: 'updraft_migrations',
-      disableMigrationsListValidation: true,
-    })) as [number, string[]];
-    return applied;
+    const conn = await own.client.acquireConnection();
+    try {
+      await own.raw('select pg_advisory_lock(?)', [MIGRATION_LOCK_KEY]).connection(conn);
+      const [, applied] = (await own.migrate.latest({
+        migrationSource: new FolderSource(),
+        tableName: 'updraft_migrations',
+        disableMigrationsListValidation: true,
+      })) as [number, string[]];
+      return applied;
+    } finally {
+      await own.raw('select pg_advisory_unlock(?)', [MIGRATION_LOCK_KEY]).connection(conn).catch(() => undefined);
+      await own.client.releaseConnection(conn);
+    }
   } finally {
-    await db.raw('select pg_advisory_unlock(?)', [MIGRATION_LOCK_KEY]).connection(conn).catch(() => undefined);
-    await db.client.releaseConnection(conn);
+    await own.destroy();
   }
 }
