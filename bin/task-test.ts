@@ -29,10 +29,10 @@ export async function testTask(rt: Runtime, dagId: string, taskId: string, logic
   const log = { info: say(''), warn: say(' stderr'), error: say(' error') };
   try {
     const operator = await operatorFor(spec, task, versionId);
-    const template = await buildTemplateContextFor(rt.db, spec, task, ti);
+    const template = await buildTemplateContextFor(rt.db, spec, task, ti, rt.config.databaseUrl);
     const args = renderFields(operator.args, operator.templateFields, template);
     const controller = new AbortController();
-    const ctx = makeTaskContext(rt.db, spec, ti, template, log, controller.signal);
+    const ctx = makeTaskContext(rt.db, spec, ti, template, log, controller.signal, rt.config.databaseUrl);
     // xcom_push in a test would write to a run that does not exist: print it instead.
     ctx.ti.xcom_push = async (key, value) => { log.info(`xcom_push ${key} = ${JSON.stringify(value)}`); };
     const result = await operator.execute(args, ctx);

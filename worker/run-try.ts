@@ -55,9 +55,9 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   try {
     if (!task) throw new TaskFailNow(`task "${started.task_id}" is not in DAG "${spec.dag_id}" any more`);
     operator = await operatorFor(spec, task, started.dag_version_id);
-    const template = await buildTemplateContextFor(r.db, spec, task, started);
+    const template = await buildTemplateContextFor(r.db, spec, task, started, r.config.databaseUrl);
     const args = renderFields(operator.args, operator.templateFields, template);
-    ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal);
+    ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal, r.config.databaseUrl);
     await runCallback(operator, 'on_execute_callback', ctx, log);
     const timeoutMs = task.execution_timeout_ms;
     const timer = timeoutMs === null ? null : setTimeout(() => controller.abort(

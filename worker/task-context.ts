@@ -8,20 +8,23 @@ import type { Db } from '../core/db/connect.ts';
 import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
 import type { StartedTask } from '../core/transitions/start-ti.ts';
 import { rows } from '../core/transitions/sql.ts';
+import { fromUrl, getConnection, METADATA_CONN_ID, toView } from '../core/connections/get-connection.ts';
 import {
-  buildTemplateContext, renderTemplate, templateNeeds, type ConnectionView, type TemplateContext,
+  buildTemplateContext, renderTemplate, templateNeeds, type TemplateContext,
 } from '../core/templating/index.ts';
+
+type ConnectionRow = Parameters<typeof toView>[0];
 
 interface XComRow { task_id: string; map_index: number; key: string; value: unknown }
 
-export async function buildTemplateContextFor(db: Db, spec: DagSpec, task: TaskSpec, ti: StartedTask): Promise<TemplateContext> {
+export async function buildTemplateContextFor(db: Db, spec: DagSpec, task: TaskSpec, ti: StartedTask, metadataUrl: string): Promise<TemplateContext> {
   const templated = task.template_fields.map((f) => task.args[f]);
   const needs = templateNeeds(templated);
   const xcoms = needs.xcom
     ? await rows<XComRow>(db, 'select task_id, map_index, key, value from xcom where dag_run_id = ?', [ti.dag_run_id])
     : [];
   const vars = needs.variables ? await rows<{ key: string; val: string }>(db, 'select key, val from variable') : [];
-  const conns = needs.connections ? await rows<ConnectionRow>(db, 'select * from connection') : [];
+  const conns = needs.connections ? (await rows<ConnectionRow>(db, 'select * from connection')).map(toView) : [];
   const params = { ...spec.params, ...(paramOverrides(ti.conf)) };
   return buildTemplateContext({
     dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index, try_number: ti.try_number,
@@ -31,7 +34,7 @@ export async function buildTemplateContextFor(db: Db, spec: DagSpec, task: TaskS
     xcom: (taskId, key, mapIndex) => xcoms.find((x) => x.task_id === taskId && x.key === key
       && (mapIndex === null ? true : x.map_index === mapIndex))?.value,
     variable: (key) => vars.find((v) => v.key === key)?.val,
-    connection: (id) => toConnectionView(conns.find((c) => c.conn_id === id)),
+    connection: (id) => conns.find((c) => c.conn_id === id) ?? (id === METADATA_CONN_ID ? fromUrl(id, metadataUrl) : undefined),
     task: { task_id: task.task_id, operator: task.operator, retries: task.retries, queue: task.queue, pool: task.pool },
     dag: { dag_id: spec.dag_id, tags: spec.tags, description: spec.description },
   });
@@ -42,27 +45,17 @@ function paramOverrides(conf: Record<string, unknown>): Record<string, unknown> 
   return conf && typeof conf === 'object' ? conf : {};
 }
 
-interface ConnectionRow {
-  conn_id: string; conn_type: string; host: string | null; schema: string | null; login: string | null;
-  password: string | null; port: number | null; extra: string | null;
-}
-
-function toConnectionView(row: ConnectionRow | undefined): ConnectionView | undefined {
-  if (!row) return undefined;
-  let extra: Record<string, unknown> = {};
-  try { extra = row.extra ? (JSON.parse(row.extra) as Record<string, unknown>) : {}; } catch { /* not JSON: keep empty */ }
-  return { conn_id: row.conn_id, conn_type: row.conn_type, host: row.host, schema: row.schema, login: row.login,
-    password: row.password, port: row.port, extra };
-}
-
 export function makeTaskContext(
-  db: Db, spec: DagSpec, ti: StartedTask, template: TemplateContext, log: TaskLog, signal: AbortSignal,
+  db: Db, spec: DagSpec, ti: StartedTask, template: TemplateContext, log: TaskLog, signal: AbortSignal, metadataUrl: string,
 ): TaskContext {
+  const task = spec.tasks.find((t) => t.task_id === ti.task_id);
   return {
     dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, logical_date: ti.logical_date,
     data_interval_start: ti.data_interval_start, data_interval_end: ti.data_interval_end,
     params: (template.params as Record<string, unknown>) ?? spec.params, conf: ti.conf, log, signal, template,
     render: (s) => renderTemplate(s, template),
+    getConnection: (connId) => getConnection(db, connId, metadataUrl),
+    upstream: spec.tasks.filter((t) => task?.upstream.includes(t.task_id)),
     ti: {
       dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index,
       try_number: ti.try_number, max_tries: ti.max_tries,

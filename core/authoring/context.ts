@@ -2,7 +2,8 @@
  * What a running task receives: the Airflow context (as the template context holds it)
  * plus the live handles a task needs: its log, an abort signal, and XCom access.
  */
-import type { TemplateContext } from '../templating/index.ts';
+import type { TaskSpec } from '../dag/spec.ts';
+import type { ConnectionView, TemplateContext } from '../templating/index.ts';
 
 export interface TaskLog {
   info(message: string): void;
@@ -40,4 +41,8 @@ export interface TaskContext {
   template: TemplateContext;
   /** Render a Jinja string against this task's context. */
   render(template: string): string;
+  /** A connection by id; throws a clear error when it is not defined. */
+  getConnection(connId: string): Promise<ConnectionView>;
+  /** The serialized specs of this task's direct upstream tasks (e.g. an upstream sql task's `output`). */
+  upstream: TaskSpec[];
 }
