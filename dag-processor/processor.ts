@@ -15,6 +15,7 @@ import { heartbeatComponent, registerComponent, stopComponent } from '../core/tr
 import { rows } from '../core/transitions/sql.ts';
 import { parseDagFile } from './parse-file.ts';
 import { forgetFile, syncFile } from './sync-file.ts';
+import { runPendingDagCallbacks } from './dag-callbacks.ts';
 
 const DEBOUNCE_MS = 60;
 const PARALLEL_PARSES = 2;
@@ -29,6 +30,7 @@ export class DagProcessor {
   private idleWaiters: Array<() => void> = [];
   private componentId = '';
   private heartbeat: NodeJS.Timeout | null = null;
+  private ticking = false;
 
   constructor(private readonly r: ProcessorResources) {}
 
@@ -58,13 +60,26 @@ export class DagProcessor {
     await new Promise<void>((resolve) => this.watcher?.once('ready', () => resolve()));
     const errors = await this.processAll();
     this.r.log.info({ folder: this.r.config.dagsFolder, importErrors: errors }, 'dag-processor parsed the DAGs folder');
-    this.heartbeat = setInterval(() => {
-      heartbeatComponent(this.r.db, this.componentId).catch((err: unknown) => this.r.log.warn({ err }, 'heartbeat failed'));
-    }, this.r.config.heartbeatIntervalMs);
+    this.heartbeat = setInterval(() => void this.tick(), this.r.config.heartbeatIntervalMs);
+  }
+
+  /** Each heartbeat: say we are alive, then run the DAG callbacks of runs that ended. */
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await heartbeatComponent(this.r.db, this.componentId);
+      while (await runPendingDagCallbacks(this.r.db, this.r.config, this.r.log) > 0) { /* drain */ }
+    } catch (err) {
+      this.r.log.warn({ err }, 'dag-processor housekeeping failed');
+    } finally {
+      this.ticking = false;
+    }
   }
 
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    while (this.ticking) await new Promise((res) => setTimeout(res, 20));
     for (const t of this.timers.values()) clearTimeout(t);
     await this.watcher?.close();
     await this.idle();

@@ -17,8 +17,10 @@ export async function failTimedOutRuns(db: Db): Promise<number> {
     const ids = timedOut.map((r) => r.id);
     await trx.raw(`update task_instance set state = 'skipped', end_date = now(), updated_at = now()
       where dag_run_id = any(?) and (state is null or state not in ${FINISHED_SQL})`, [ids]);
-    await trx.raw(`update dag_run set state = 'failed', end_date = now(), updated_at = now(),
-      note = coalesce(note, 'dagrun_timeout exceeded') where id = any(?)`, [ids]);
+    await trx.raw(`update dag_run r set state = 'failed', end_date = now(), updated_at = now(),
+      note = coalesce(r.note, 'dagrun_timeout exceeded'),
+      callbacks_pending = coalesce((v.serialized->>'has_dag_callbacks')::boolean, false)
+      from dag_version v where v.id = r.dag_version_id and r.id = any(?)`, [ids]);
     return ids.length;
   });
 }

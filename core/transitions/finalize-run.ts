@@ -18,7 +18,7 @@ export async function finalizeRunIfDone(trx: Knex.Transaction, spec: DagSpec, ru
   const failed = leafStates.some((l) => l.state === 'failed' || l.state === 'upstream_failed');
   const state: DagRunState = failed ? 'failed' : 'success';
   const updated = await rows<{ id: number }>(trx, `
-    update dag_run set state = ?, end_date = now(), updated_at = now()
-    where id = ? and state = 'running' returning id`, [state, runId]);
+    update dag_run set state = ?, end_date = now(), updated_at = now(), callbacks_pending = ?
+    where id = ? and state = 'running' returning id`, [state, spec.has_dag_callbacks, runId]);
   return updated.length ? state : null;
 }
