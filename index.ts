@@ -9,4 +9,7 @@ export type { TaskCallback, DagCallback } from './core/authoring/callbacks.ts';
 export { TaskFailNow, TaskSkip } from './core/errors.ts';
 export { EmptyOperator } from './operators/empty.ts';
 export { BashOperator } from './operators/bash.ts';
+export { SqlOperator } from './operators/sql/sql-operator.ts';
+export { QualityOperator } from './operators/quality/quality-operator.ts';
+export { NotificationOperator } from './operators/notification/notification-operator.ts';
 export { task, FunctionOperator } from './operators/task-function.ts';

@@ -6,8 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { UserInputError } from '../core/errors.ts';
 import { registerBackfillCommands } from './commands/backfill.ts';
 import { registerComponentCommands } from './commands/components.ts';
+import { registerConnectionCommands } from './commands/connections.ts';
 import { registerDagCommands } from './commands/dags.ts';
 import { registerTaskCommands } from './commands/tasks.ts';
+import { registerVariableCommands } from './commands/variables.ts';
 
 export function buildProgram(): Command {
   const program = new Command('updraft')
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerDagCommands(program);
   registerTaskCommands(program);
   registerBackfillCommands(program);
+  registerVariableCommands(program);
+  registerConnectionCommands(program);
   return program;
 }
 

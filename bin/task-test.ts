@@ -10,7 +10,7 @@ import { loadSpec } from '../core/transitions/spec-cache.ts';
 import type { StartedTask } from '../core/transitions/start-ti.ts';
 import { latestVersionId, NotFoundError } from '../core/transitions/trigger-run.ts';
 import { operatorFor } from '../worker/operator-loader.ts';
-import { buildTemplateContextFor, makeTaskContext } from '../worker/task-context.ts';
+import { buildTemplateContextFor, connectionSettings, makeTaskContext } from '../worker/task-context.ts';
 import type { Runtime } from './runtime.ts';
 
 export async function testTask(rt: Runtime, dagId: string, taskId: string, logicalDate: Date): Promise<boolean> {
@@ -29,10 +29,10 @@ export async function testTask(rt: Runtime, dagId: string, taskId: string, logic
   const log = { info: say(''), warn: say(' stderr'), error: say(' error') };
   try {
     const operator = await operatorFor(spec, task, versionId);
-    const template = await buildTemplateContextFor(rt.db, spec, task, ti, rt.config.databaseUrl);
+    const template = await buildTemplateContextFor(rt.db, spec, task, ti, connectionSettings(rt.config));
     const args = renderFields(operator.args, operator.templateFields, template);
     const controller = new AbortController();
-    const ctx = makeTaskContext(rt.db, spec, ti, template, log, controller.signal, rt.config.databaseUrl);
+    const ctx = makeTaskContext(rt.db, spec, ti, template, log, controller.signal, connectionSettings(rt.config));
     // xcom_push in a test would write to a run that does not exist: print it instead.
     ctx.ti.xcom_push = async (key, value) => { log.info(`xcom_push ${key} = ${JSON.stringify(value)}`); };
     const result = await operator.execute(args, ctx);

@@ -32,6 +32,11 @@ export interface Config {
   queuedCheckAfterMs: number;
   /** UPDRAFT_LOG_LEVEL: pino level for component logs. */
   logLevel: string;
+  /**
+   * UPDRAFT_FERNET_KEY: encrypts variable values and connection passwords/extras at rest
+   * (Airflow's fernet_key; comma-separated keys rotate). Unset: stored in plain text.
+   */
+  fernetKey?: string;
   hostname: string;
 }
 
@@ -56,6 +61,7 @@ const EnvSchema = z.object({
   UPDRAFT_ZOMBIE_THRESHOLD: seconds(30),
   UPDRAFT_QUEUED_CHECK_AFTER: seconds(10),
   UPDRAFT_LOG_LEVEL: z.string().default('info'),
+  UPDRAFT_FERNET_KEY: z.string().optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -78,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     zombieThresholdMs: e.UPDRAFT_ZOMBIE_THRESHOLD,
     queuedCheckAfterMs: e.UPDRAFT_QUEUED_CHECK_AFTER,
     logLevel: e.UPDRAFT_LOG_LEVEL,
+    fernetKey: e.UPDRAFT_FERNET_KEY?.trim() || undefined,
     hostname: os.hostname(),
   };
 }

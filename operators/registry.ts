@@ -6,10 +6,16 @@
 import type { BaseOperator, TaskArgs } from '../core/authoring/base-operator.ts';
 import { BashOperator, type BashArgs } from './bash.ts';
 import { EmptyOperator } from './empty.ts';
+import { NotificationOperator, type NotificationArgs } from './notification/notification-operator.ts';
+import { QualityOperator, type QualityArgs } from './quality/quality-operator.ts';
+import { SqlOperator, type SqlArgs } from './sql/sql-operator.ts';
 
 export type OperatorFactory = (args: TaskArgs & Record<string, unknown>) => BaseOperator;
 
 export const OPERATOR_REGISTRY: ReadonlyMap<string, OperatorFactory> = new Map<string, OperatorFactory>([
   ['empty', (a) => new EmptyOperator(a)],
   ['bash', (a) => new BashOperator(a as unknown as TaskArgs & BashArgs)],
+  ['sql', (a) => new SqlOperator(a as unknown as TaskArgs & SqlArgs)],
+  ['quality', (a) => new QualityOperator(a as unknown as TaskArgs & QualityArgs)],
+  ['notification', (a) => new NotificationOperator(a as unknown as TaskArgs & NotificationArgs)],
 ]);

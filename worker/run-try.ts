@@ -20,7 +20,7 @@ import { loadSpec } from '../core/transitions/spec-cache.ts';
 import type { WorkerIdentity } from '../core/transitions/start-ti.ts';
 import { ExternallyChanged, HandBack, untilDoneOrAborted } from './abort.ts';
 import { operatorFor } from './operator-loader.ts';
-import { buildTemplateContextFor, makeTaskContext } from './task-context.ts';
+import { buildTemplateContextFor, connectionSettings, makeTaskContext } from './task-context.ts';
 import { TaskLogWriter } from './task-log.ts';
 import { directTaskStore, type TaskStore } from './task-store.ts';
 
@@ -55,9 +55,9 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   try {
     if (!task) throw new TaskFailNow(`task "${started.task_id}" is not in DAG "${spec.dag_id}" any more`);
     operator = await operatorFor(spec, task, started.dag_version_id);
-    const template = await buildTemplateContextFor(r.db, spec, task, started, r.config.databaseUrl);
+    const template = await buildTemplateContextFor(r.db, spec, task, started, connectionSettings(r.config));
     const args = renderFields(operator.args, operator.templateFields, template);
-    ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal, r.config.databaseUrl);
+    ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal, connectionSettings(r.config));
     await runCallback(operator, 'on_execute_callback', ctx, log);
     const timeoutMs = task.execution_timeout_ms;
     const timer = timeoutMs === null ? null : setTimeout(() => controller.abort(

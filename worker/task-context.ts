@@ -8,23 +8,31 @@ import type { Db } from '../core/db/connect.ts';
 import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
 import type { StartedTask } from '../core/transitions/start-ti.ts';
 import { rows } from '../core/transitions/sql.ts';
-import { fromUrl, getConnection, METADATA_CONN_ID, toView } from '../core/connections/get-connection.ts';
+import { fromUrl, getConnection, METADATA_CONN_ID } from '../core/connections/get-connection.ts';
+import { loadTemplateConnections } from '../core/connections/manage-connections.ts';
+import { loadTemplateVariables } from '../core/variables/variables.ts';
 import {
   buildTemplateContext, renderTemplate, templateNeeds, type TemplateContext,
 } from '../core/templating/index.ts';
 
-type ConnectionRow = Parameters<typeof toView>[0];
-
 interface XComRow { task_id: string; map_index: number; key: string; value: unknown }
 
-export async function buildTemplateContextFor(db: Db, spec: DagSpec, task: TaskSpec, ti: StartedTask, metadataUrl: string): Promise<TemplateContext> {
+/** What a task needs to read connections: the metadata database (postgres_default) and the secrets key. */
+export interface ConnectionSettings { metadataUrl: string; fernetKey?: string }
+
+export function connectionSettings(config: { databaseUrl: string; fernetKey?: string }): ConnectionSettings {
+  return { metadataUrl: config.databaseUrl, fernetKey: config.fernetKey };
+}
+
+export async function buildTemplateContextFor(db: Db, spec: DagSpec, task: TaskSpec, ti: StartedTask, settings: ConnectionSettings): Promise<TemplateContext> {
+  const { metadataUrl, fernetKey } = settings;
   const templated = task.template_fields.map((f) => task.args[f]);
   const needs = templateNeeds(templated);
   const xcoms = needs.xcom
     ? await rows<XComRow>(db, 'select task_id, map_index, key, value from xcom where dag_run_id = ?', [ti.dag_run_id])
     : [];
-  const vars = needs.variables ? await rows<{ key: string; val: string }>(db, 'select key, val from variable') : [];
-  const conns = needs.connections ? (await rows<ConnectionRow>(db, 'select * from connection')).map(toView) : [];
+  const vars = needs.variables ? await loadTemplateVariables(db, fernetKey) : [];
+  const conns = needs.connections ? await loadTemplateConnections(db, fernetKey) : [];
   const params = { ...spec.params, ...(paramOverrides(ti.conf)) };
   return buildTemplateContext({
     dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index, try_number: ti.try_number,
@@ -46,7 +54,7 @@ function paramOverrides(conf: Record<string, unknown>): Record<string, unknown> 
 }
 
 export function makeTaskContext(
-  db: Db, spec: DagSpec, ti: StartedTask, template: TemplateContext, log: TaskLog, signal: AbortSignal, metadataUrl: string,
+  db: Db, spec: DagSpec, ti: StartedTask, template: TemplateContext, log: TaskLog, signal: AbortSignal, settings: ConnectionSettings,
 ): TaskContext {
   const task = spec.tasks.find((t) => t.task_id === ti.task_id);
   return {
@@ -54,7 +62,7 @@ export function makeTaskContext(
     data_interval_start: ti.data_interval_start, data_interval_end: ti.data_interval_end,
     params: (template.params as Record<string, unknown>) ?? spec.params, conf: ti.conf, log, signal, template,
     render: (s) => renderTemplate(s, template),
-    getConnection: (connId) => getConnection(db, connId, metadataUrl),
+    getConnection: (connId) => getConnection(db, connId, settings.metadataUrl, settings.fernetKey),
     upstream: spec.tasks.filter((t) => task?.upstream.includes(t.task_id)),
     ti: {
       dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index,

@@ -7,6 +7,7 @@ import type { Executor } from '../transitions/sql.ts';
 import { rows } from '../transitions/sql.ts';
 import { UserInputError } from '../errors.ts';
 import type { ConnectionView } from '../templating/index.ts';
+import { openConnectionRow, viewOf, type StoredConnectionRow } from './stored-connection.ts';
 
 export const METADATA_CONN_ID = 'postgres_default';
 
@@ -15,23 +16,22 @@ interface ConnectionRow {
   password: string | null; port: number | null; extra: string | null;
 }
 
-export async function findConnection(db: Executor, connId: string, metadataUrl: string): Promise<ConnectionView | undefined> {
-  const [row] = await rows<ConnectionRow>(db, 'select * from connection where conn_id = ?', [connId]);
-  if (row) return toView(row);
+/** `fernetKey` decrypts stored secrets (Config.fernetKey); without it, encrypted values cannot be read. */
+export async function findConnection(db: Executor, connId: string, metadataUrl: string, fernetKey?: string): Promise<ConnectionView | undefined> {
+  const [row] = await rows<StoredConnectionRow>(db, 'select * from connection where conn_id = ?', [connId]);
+  // Stored secrets are decrypted with the caller's key (Config.fernetKey, UPDRAFT_FERNET_KEY).
+  if (row) return toView(openConnectionRow(row, fernetKey));
   return connId === METADATA_CONN_ID ? fromUrl(connId, metadataUrl) : undefined;
 }
 
-export async function getConnection(db: Executor, connId: string, metadataUrl: string): Promise<ConnectionView> {
-  const conn = await findConnection(db, connId, metadataUrl);
+export async function getConnection(db: Executor, connId: string, metadataUrl: string, fernetKey?: string): Promise<ConnectionView> {
+  const conn = await findConnection(db, connId, metadataUrl, fernetKey);
   if (!conn) throw new UserInputError(`connection "${connId}" is not defined`);
   return conn;
 }
 
 export function toView(row: ConnectionRow): ConnectionView {
-  let extra: Record<string, unknown> = {};
-  try { extra = row.extra ? (JSON.parse(row.extra) as Record<string, unknown>) : {}; } catch { /* not JSON: keep empty */ }
-  return { conn_id: row.conn_id, conn_type: row.conn_type, host: row.host, schema: row.schema, login: row.login,
-    password: row.password, port: row.port, extra };
+  return viewOf(row);
 }
 
 /** A postgres:// URL as an Airflow-style connection (the database name is `schema`). */

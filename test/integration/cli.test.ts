@@ -80,12 +80,13 @@ describe('updraft CLI', function () {
     h.writeDag('fail_dag.yaml', FAIL_DAG);
     h.writeDag('clear_dag.yaml', CLEAR_DAG);
     h.writeDag('bf_dag.json', BACKFILL_DAG);
+    h.writeDag('broken.json', '{"dag_id": "broken", "tasks": [{"id": "a", "type": "nope"}]}');
     await h.processDags();
   });
   after(async () => { await h?.stop(); });
 
   describe('dags list and list-import-errors', () => {
-    const DAG_IDS = ['bf_dag', 'clear_dag', 'example_bash_chain', 'example_taskflow', 'fail_dag'];
+    const DAG_IDS = ['bf_dag', 'clear_dag', 'daily_revenue_pipeline', 'example_bash_chain', 'example_taskflow', 'fail_dag'];
 
     it('dags list -o json: every loaded DAG with dag_id, is_paused, fileloc, schedule, next_dagrun', async () => {
       const list = json(await runCli(['dags', 'list', '-o', 'json'], h.env));
@@ -113,22 +114,20 @@ describe('updraft CLI', function () {
       expect(row[t.header.indexOf('schedule')]).to.equal('0 0 * * *');
     });
 
-    it('dags list-import-errors -o json: filename and error of the seed pipeline', async () => {
+    it('dags list-import-errors -o json: filename and error of a broken file', async () => {
       const list = json(await runCli(['dags', 'list-import-errors', '-o', 'json'], h.env));
       expect(list).to.have.length(1);
       expect(list[0]).to.include.all.keys('filename', 'error');
-      expect(list[0]!.filename).to.equal(`${h.dagsFolder}/daily_revenue_pipeline.json`);
-      expect(list[0]!.error).to.include('unknown operator type(s) "sql" (task "extract_orders")');
-      expect(list[0]!.error).to.include('"quality" (task "quality_check")');
-      expect(list[0]!.error).to.include('"notification" (task "notify")');
+      expect(list[0]!.filename).to.equal(`${h.dagsFolder}/broken.json`);
+      expect(list[0]!.error).to.include('unknown operator type(s) "nope" (task "a")');
     });
 
     it('dags list-import-errors prints a table', async () => {
       const t = table(ok(await runCli(['dags', 'list-import-errors'], h.env)));
       expect(t.header).to.include.members(['filename', 'error']);
       expect(t.rows).to.have.length(1);
-      expect(t.rows[0]![t.header.indexOf('filename')]).to.match(/daily_revenue_pipeline\.json$/);
-      expect(t.rows[0]![t.header.indexOf('error')]).to.include('"notification" (task "notify")');
+      expect(t.rows[0]![t.header.indexOf('filename')]).to.match(/broken\.json$/);
+      expect(t.rows[0]![t.header.indexOf('error')]).to.include('"nope" (task "a")');
     });
   });
 

@@ -80,7 +80,7 @@ new EmptyOperator({ task_id: 'a', dag });
   after(async () => { await h.stop(); });
 
   it('stores one import error per broken file, with the full path as filename', async () => {
-    const expected = [...Object.keys(broken), 'daily_revenue_pipeline.json'];
+    const expected = Object.keys(broken);
     expect([...errors.keys()].sort()).to.deep.equal(expected.sort());
     expect(errorCount).to.equal(errors.size);
     const [row] = await rows<{ filename: string }>(h.db, `select filename from import_error where filename like '%throws.ts'`);
@@ -126,11 +126,8 @@ new EmptyOperator({ task_id: 'a', dag });
     expect(errors.get('bad_cron.ts')).to.include('invalid schedule "every day at noon"');
   });
 
-  it('the seed pipeline names every unknown operator type with its task', () => {
-    const e = errors.get('daily_revenue_pipeline.json')!;
-    for (const part of ['"sql" (task "extract_orders")', '"sql" (task "transform_revenue")', '"quality" (task "quality_check")', '"notification" (task "notify")']) {
-      expect(e).to.include(part);
-    }
+  it('the seed pipeline loads beside the broken files', () => {
+    expect(errors.has('daily_revenue_pipeline.json')).to.equal(false);
   });
 
   it('JSON and YAML syntax errors say so', () => {
@@ -144,7 +141,7 @@ new EmptyOperator({ task_id: 'a', dag });
 
   it('the good DAGs in the same folder load and run', async () => {
     const dags = await rows<{ dag_id: string }>(h.db, 'select dag_id from dag where is_active order by dag_id');
-    expect(dags.map((d) => d.dag_id)).to.deep.equal(['good_dag', 'good_yaml']);
+    expect(dags.map((d) => d.dag_id)).to.deep.equal(['daily_revenue_pipeline', 'good_dag', 'good_yaml']);
     await h.startScheduler();
     await h.startWorker();
     for (const dagId of ['good_dag', 'good_yaml']) {

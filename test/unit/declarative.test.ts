@@ -136,14 +136,12 @@ describe('declarative DAGs: errors', () => {
       .to.match(/^task "a" of DAG "d": trigger_rule: /);
   });
 
-  it('the seed pipeline names its unknown types sql, quality and notification', () => {
-    const msg = errorOf(() => build(parseDeclarativeText(SEED, 'daily_revenue_pipeline.json')));
-    expect(msg).to.include('DAG "daily_revenue_pipeline": unknown operator type(s) ');
-    expect(msg).to.include('"sql" (task "extract_orders")');
-    expect(msg).to.include('"sql" (task "transform_revenue")');
-    expect(msg).to.include('"quality" (task "quality_check")');
-    expect(msg).to.include('"notification" (task "notify")');
-    expect(msg).to.include(`known types: ${KNOWN}`);
+  it('the seed pipeline builds: sql, sql, quality, notification in a chain', () => {
+    const dag = build(parseDeclarativeText(SEED, 'daily_revenue_pipeline.json'));
+    expect([...dag.tasks.values()].map((t) => `${t.task_id}:${t.operatorType}`)).to.deep.equal([
+      'extract_orders:sql', 'transform_revenue:sql', 'quality_check:quality', 'notify:notification']);
+    expect(edges(dag)).to.deep.equal(['extract_orders>transform_revenue', 'quality_check>notify', 'transform_revenue>quality_check']);
+    expect(KNOWN).to.include('sql');
   });
 });
 
