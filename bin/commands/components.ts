@@ -5,6 +5,7 @@ import { loadConfig } from '../../core/config.ts';
 import { rows } from '../../core/transitions/sql.ts';
 import { migrateQuietly, runUntilSignal, startProcessor, startScheduler, startServices, startWorker } from '../components.ts';
 import { openQueueRuntime, openRuntime, withRuntime } from '../runtime.ts';
+import { prepareStandaloneDemo } from '../standalone-demo.ts';
 
 const int = (what: string) => (v: string) => {
   const n = Number(v);
@@ -21,6 +22,7 @@ export function registerComponentCommands(program: Command): void {
       startServices();
       const rt = await openQueueRuntime(30);
       await migrateQuietly(rt);
+      for (const note of await prepareStandaloneDemo(rt.db, rt.config)) process.stderr.write(`updraft: ${note}\n`);
       const processor = await startProcessor(rt);
       const scheduler = await startScheduler(rt);
       const worker = await startWorker(rt, { queues: ['default'], concurrency: o.concurrency, shutdownGraceMs: 10_000 });
