@@ -5,17 +5,10 @@
  * A host that carries its own protocol is written `type://protocol://host...`.
  */
 import { UserInputError } from '../errors.ts';
+import type { ConnectionView } from '../templating/index.ts';
 
-export interface ConnectionFields {
-  conn_type: string;
-  host: string | null;
-  schema: string | null;
-  login: string | null;
-  password: string | null;
-  port: number | null;
-  /** JSON text of an object, or null. */
-  extra: string | null;
-}
+/** A connection's fields as stored: those templates see, with `extra` as JSON text (or null). */
+export type ConnectionFields = Omit<ConnectionView, 'conn_id' | 'extra'> & { extra: string | null };
 
 const SHAPE = 'type://login:password@host:port/schema (parts percent-encoded)';
 

@@ -144,7 +144,7 @@ function renderError(err: unknown, ctx: TemplateContext): TemplateError {
 const EXECUTION_DATE = '${execution_date}';
 
 /**
- * The seed pipelines' `${execution_date}` placeholder: the logical date as YYYY-MM-DD.
+ * The seed pipelines' `${execution_date}` token: the logical date as YYYY-MM-DD.
  * Only that exact name; other `${...}` are shell syntax and stay. Substituted before
  * Jinja runs, so a value pulled from XCom that happens to contain it is left alone.
  */
