@@ -13,3 +13,7 @@ export { SqlOperator } from './operators/sql/sql-operator.ts';
 export { QualityOperator } from './operators/quality/quality-operator.ts';
 export { NotificationOperator } from './operators/notification/notification-operator.ts';
 export { task, FunctionOperator } from './operators/task-function.ts';
+export { BranchOperator, branch } from './operators/branch/branch-operator.ts';
+export { BashBranchOperator } from './operators/branch/bash-branch-operator.ts';
+export { ShortCircuitOperator, shortCircuit } from './operators/branch/short-circuit-operator.ts';
+export { LatestOnlyOperator } from './operators/branch/latest-only-operator.ts';

@@ -57,7 +57,7 @@ async function upsertDag(trx: Db, spec: DagSpec, source: string | null, opts: Sy
       last_parsed_at = excluded.last_parsed_at`,
   [spec.dag_id, spec.fileloc, opts.pausedAtCreation, spec.description, JSON.stringify(spec.tags), spec.owners,
     JSON.stringify(spec.schedule), describeSchedule(spec.schedule), spec.max_active_runs, spec.max_active_tasks, opts.now]);
-  const hash = hashDagSpec(spec);
+  const hash = hashDagSpec(spec, source);
   const [existing] = await rows<{ id: number }>(trx, 'select id from dag_version where dag_id = ? and hash = ?', [spec.dag_id, hash]);
   const versionId = existing?.id ?? (await rows<{ id: number }>(trx, `
     insert into dag_version (dag_id, version_number, hash, serialized, fileloc, source_code)

@@ -5,6 +5,8 @@
  */
 import type { BaseOperator, TaskArgs } from '../core/authoring/base-operator.ts';
 import { BashOperator, type BashArgs } from './bash.ts';
+import { BashBranchOperator } from './branch/bash-branch-operator.ts';
+import { LatestOnlyOperator } from './branch/latest-only-operator.ts';
 import { EmptyOperator } from './empty.ts';
 import { NotificationOperator, type NotificationArgs } from './notification/notification-operator.ts';
 import { QualityOperator, type QualityArgs } from './quality/quality-operator.ts';
@@ -18,4 +20,6 @@ export const OPERATOR_REGISTRY: ReadonlyMap<string, OperatorFactory> = new Map<s
   ['sql', (a) => new SqlOperator(a as unknown as TaskArgs & SqlArgs)],
   ['quality', (a) => new QualityOperator(a as unknown as TaskArgs & QualityArgs)],
   ['notification', (a) => new NotificationOperator(a as unknown as TaskArgs & NotificationArgs)],
+  ['branch_bash', (a) => new BashBranchOperator(a as unknown as TaskArgs & BashArgs)],
+  ['latest_only', (a) => new LatestOnlyOperator(a)],
 ]);

@@ -52,12 +52,13 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   let operator: BaseOperator | null = null;
   let ctx: TaskContext | null = null;
   let outcome: Outcome;
+  let skippedOthers = false;
   try {
     if (!task) throw new TaskFailNow(`task "${started.task_id}" is not in DAG "${spec.dag_id}" any more`);
     operator = await operatorFor(spec, task, started.dag_version_id);
     const template = await buildTemplateContextFor(r.db, spec, task, started, connectionSettings(r.config));
     const args = renderFields(operator.args, operator.templateFields, template);
-    ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal, connectionSettings(r.config));
+    ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal, connectionSettings(r.config), () => { skippedOthers = true; });
     await runCallback(operator, 'on_execute_callback', ctx, log);
     const timeoutMs = task.execution_timeout_ms;
     const timer = timeoutMs === null ? null : setTimeout(() => controller.abort(
@@ -83,7 +84,7 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   if (!task) return;
   const prepared = prepareFinish(spec,
     { id: started.dag_run_id, dag_id: started.dag_id, logical_date: started.logical_date },
-    { ...started, expected_state: 'running' }, outcome, preciseNow().iso);
+    { ...started, expected_state: 'running' }, outcome, preciseNow().iso, skippedOthers);
   const result = await withRetries(() => store.finish(prepared), (err, attempt) =>
     r.log.warn({ err, ti: started.id, attempt }, 'recording the outcome failed; retrying'));
   if (result.jobs.length) await r.queues.enqueue(result.jobs);

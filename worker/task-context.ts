@@ -55,6 +55,7 @@ function paramOverrides(conf: Record<string, unknown>): Record<string, unknown> 
 
 export function makeTaskContext(
   db: Db, spec: DagSpec, ti: StartedTask, template: TemplateContext, log: TaskLog, signal: AbortSignal, settings: ConnectionSettings,
+  onSkip?: () => void,
 ): TaskContext {
   const task = spec.tasks.find((t) => t.task_id === ti.task_id);
   return {
@@ -63,6 +64,14 @@ export function makeTaskContext(
     params: (template.params as Record<string, unknown>) ?? spec.params, conf: ti.conf, log, signal, template,
     render: (s) => renderTemplate(s, template),
     getConnection: (connId) => getConnection(db, connId, settings.metadataUrl, settings.fernetKey),
+    dagSpec: spec,
+    run_type: ti.run_type,
+    skip: async (taskIds) => {
+      if (taskIds.length === 0) return;
+      await db.raw(`update task_instance set state = 'skipped', end_date = now(), updated_at = now()
+        where dag_run_id = ? and task_id = any(?) and map_index = -1 and state is null`, [ti.dag_run_id, [...taskIds]]);
+      onSkip?.();
+    },
     upstream: spec.tasks.filter((t) => task?.upstream.includes(t.task_id)),
     ti: {
       dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index,

@@ -2,7 +2,7 @@
  * What a running task receives: the Airflow context (as the template context holds it)
  * plus the live handles a task needs: its log, an abort signal, and XCom access.
  */
-import type { TaskSpec } from '../dag/spec.ts';
+import type { DagSpec, TaskSpec } from '../dag/spec.ts';
 import type { ConnectionView, TemplateContext } from '../templating/index.ts';
 
 export interface TaskLog {
@@ -45,4 +45,12 @@ export interface TaskContext {
   getConnection(connId: string): Promise<ConnectionView>;
   /** The serialized specs of this task's direct upstream tasks (e.g. an upstream sql task's `output`). */
   upstream: TaskSpec[];
+  /** The serialized DAG this task belongs to (its graph, schedule, ...). */
+  dagSpec: DagSpec;
+  run_type: string;
+  /**
+   * Mark task instances of this run skipped (those not yet decided), as Airflow's
+   * branching does; after this task finishes, skips cascade by trigger rule.
+   */
+  skip(taskIds: readonly string[]): Promise<void>;
 }

@@ -5,6 +5,7 @@
  * depend on the operators package.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { beginCollecting, endCollecting } from '../authoring/collector.ts';
 import type { DAG } from '../authoring/dag.ts';
@@ -41,7 +42,10 @@ async function loadNow(file: string, registry: ReadonlyMap<string, DeclarativeFa
   }
   beginCollecting();
   try {
-    // The query string makes a changed file load anew instead of from the module cache.
+    // The query string makes a changed file load anew instead of from the ESM module
+    // cache; a file compiled as CommonJS (outside an ESM package) sits in require's cache,
+    // keyed by path alone, so it is evicted too.
+    delete requireCache()[file];
     const url = `${pathToFileURL(file).href}?v=${encodeURIComponent(version || String(fs.statSync(file).mtimeMs))}`;
     const mod = (await import(url)) as Record<string, unknown>;
     const dags = endCollecting();
@@ -50,4 +54,10 @@ async function loadNow(file: string, registry: ReadonlyMap<string, DeclarativeFa
   } finally {
     endCollecting();
   }
+}
+
+let cjsCache: NodeJS.Dict<NodeJS.Module> | null = null;
+function requireCache(): NodeJS.Dict<NodeJS.Module> {
+  cjsCache ??= createRequire(import.meta.url).cache;
+  return cjsCache;
 }

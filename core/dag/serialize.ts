@@ -81,9 +81,15 @@ export function serializeDag(dag: DAG, fileloc: string): DagSpec {
   };
 }
 
-/** A stable hash of the serialized DAG, to detect a new version. */
-export function hashDagSpec(spec: DagSpec): string {
-  return createHash('sha256').update(stableJson(spec)).digest('hex');
+/**
+ * A stable hash of the serialized DAG, to detect a new version. The file's source is
+ * included when given: a task function's body is not in the serialized DAG, yet changing
+ * it must give a new version (workers import the file once per version).
+ */
+export function hashDagSpec(spec: DagSpec, source?: string | null): string {
+  const h = createHash('sha256').update(stableJson(spec));
+  if (source) h.update('\0').update(source);
+  return h.digest('hex');
 }
 
 /** JSON with object keys sorted, so reordering keys in a DAG file is not a new version. */

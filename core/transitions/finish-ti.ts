@@ -53,6 +53,8 @@ export interface PreparedFinish {
   state: TaskState;
   /** True when the task has downstream tasks to decide (then it is sent alone). */
   hasDownstream: boolean;
+  /** The task skipped tasks itself: the whole run is decided after the finish. */
+  cascade: boolean;
   args: {
     ti_id: number; try: number; expected: string; state: string; end_date: string; duration: number;
     next_retry: string | null; error: string | null; xcom: unknown; down: DownCondition[]; pools: string[]; qlimit: number;
@@ -73,7 +75,8 @@ interface FinishReply {
  */
 const QUEUE_LIMIT = 32;
 
-export function prepareFinish(spec: DagSpec, run: RunRef, ti: FinishingTask, outcome: Outcome, endDate: Date | string): PreparedFinish {
+/** `cascade`: the task skipped other tasks itself (branching): decide the whole run afterwards. */
+export function prepareFinish(spec: DagSpec, run: RunRef, ti: FinishingTask, outcome: Outcome, endDate: Date | string, cascade = false): PreparedFinish {
   const task = spec.tasks.find((t) => t.task_id === ti.task_id);
   if (!task) throw new Error(`task "${ti.task_id}" is not in DAG "${spec.dag_id}"`);
   const endIso = typeof endDate === 'string' ? endDate : endDate.toISOString();
@@ -84,7 +87,7 @@ export function prepareFinish(spec: DagSpec, run: RunRef, ti: FinishingTask, out
     : null;
   const down = state === 'success' ? downstreamConditions(spec, task) : [];
   return {
-    spec, run, task, state, hasDownstream: down.length > 0,
+    spec, run, task, state, hasDownstream: down.length > 0, cascade,
     args: {
       ti_id: ti.id, try: ti.try_number, expected: ti.expected_state, state, end_date: endIso,
       duration: (end.getTime() - ti.start_date.getTime()) / 1000, next_retry: nextRetry,
@@ -142,7 +145,7 @@ async function settle(db: Db, p: PreparedFinish, reply: FinishReply): Promise<Fi
 
   // Outcomes the shortcut cannot settle: cascades of failure or skip, and rules
   // without a shortcut whose answer is not "keep waiting".
-  const needsFullDecision = state !== 'success' || (reply.not_ready ?? []).some((n) => {
+  const needsFullDecision = state !== 'success' || p.cascade || (reply.not_ready ?? []).some((n) => {
     const downTask = spec.tasks.find((t) => t.task_id === n.task_id);
     if (!downTask) return false;
     const states = downTask.upstream.map((u) => (u === task.task_id ? 'success' : n.states[u] ?? null));
