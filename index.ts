@@ -17,3 +17,4 @@ export { BranchOperator, branch } from './operators/branch/branch-operator.ts';
 export { BashBranchOperator } from './operators/branch/bash-branch-operator.ts';
 export { ShortCircuitOperator, shortCircuit } from './operators/branch/short-circuit-operator.ts';
 export { LatestOnlyOperator } from './operators/branch/latest-only-operator.ts';
+export { HttpOperator } from './operators/http/http-operator.ts';

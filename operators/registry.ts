@@ -8,6 +8,7 @@ import { BashOperator, type BashArgs } from './bash.ts';
 import { BashBranchOperator } from './branch/bash-branch-operator.ts';
 import { LatestOnlyOperator } from './branch/latest-only-operator.ts';
 import { EmptyOperator } from './empty.ts';
+import { HttpOperator, type HttpArgs } from './http/http-operator.ts';
 import { NotificationOperator, type NotificationArgs } from './notification/notification-operator.ts';
 import { QualityOperator, type QualityArgs } from './quality/quality-operator.ts';
 import { SqlOperator, type SqlArgs } from './sql/sql-operator.ts';
@@ -22,4 +23,5 @@ export const OPERATOR_REGISTRY: ReadonlyMap<string, OperatorFactory> = new Map<s
   ['notification', (a) => new NotificationOperator(a as unknown as TaskArgs & NotificationArgs)],
   ['branch_bash', (a) => new BashBranchOperator(a as unknown as TaskArgs & BashArgs)],
   ['latest_only', (a) => new LatestOnlyOperator(a)],
+  ['http', (a) => new HttpOperator(a as unknown as TaskArgs & HttpArgs)],
 ]);
