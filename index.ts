@@ -18,3 +18,4 @@ export { BashBranchOperator } from './operators/branch/bash-branch-operator.ts';
 export { ShortCircuitOperator, shortCircuit } from './operators/branch/short-circuit-operator.ts';
 export { LatestOnlyOperator } from './operators/branch/latest-only-operator.ts';
 export { HttpOperator } from './operators/http/http-operator.ts';
+export { TriggerDagRunOperator } from './operators/trigger/trigger-dagrun-operator.ts';

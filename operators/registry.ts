@@ -9,6 +9,7 @@ import { BashBranchOperator } from './branch/bash-branch-operator.ts';
 import { LatestOnlyOperator } from './branch/latest-only-operator.ts';
 import { EmptyOperator } from './empty.ts';
 import { HttpOperator, type HttpArgs } from './http/http-operator.ts';
+import { TriggerDagRunOperator, type TriggerDagRunArgs } from './trigger/trigger-dagrun-operator.ts';
 import { NotificationOperator, type NotificationArgs } from './notification/notification-operator.ts';
 import { QualityOperator, type QualityArgs } from './quality/quality-operator.ts';
 import { SqlOperator, type SqlArgs } from './sql/sql-operator.ts';
@@ -24,4 +25,5 @@ export const OPERATOR_REGISTRY: ReadonlyMap<string, OperatorFactory> = new Map<s
   ['branch_bash', (a) => new BashBranchOperator(a as unknown as TaskArgs & BashArgs)],
   ['latest_only', (a) => new LatestOnlyOperator(a)],
   ['http', (a) => new HttpOperator(a as unknown as TaskArgs & HttpArgs)],
+  ['trigger_dagrun', (a) => new TriggerDagRunOperator(a as unknown as TaskArgs & TriggerDagRunArgs)],
 ]);

@@ -8,6 +8,7 @@ import type { Db } from '../core/db/connect.ts';
 import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
 import type { StartedTask } from '../core/transitions/start-ti.ts';
 import { rows } from '../core/transitions/sql.ts';
+import { triggerDagRun } from '../core/transitions/trigger-run.ts';
 import { fromUrl, getConnection, METADATA_CONN_ID } from '../core/connections/get-connection.ts';
 import { loadTemplateConnections } from '../core/connections/manage-connections.ts';
 import { loadTemplateVariables } from '../core/variables/variables.ts';
@@ -66,6 +67,12 @@ export function makeTaskContext(
     getConnection: (connId) => getConnection(db, connId, settings.metadataUrl, settings.fernetKey),
     dagSpec: spec,
     run_type: ti.run_type,
+    triggerRun: async (req) => {
+      const run = await triggerDagRun(db, { ...req, triggered_by: `${ti.dag_id}.${ti.task_id}` });
+      return { run_id: run.run_id };
+    },
+    runState: async (dagId, runId) =>
+      (await rows<{ state: string }>(db, 'select state from dag_run where dag_id = ? and run_id = ?', [dagId, runId]))[0]?.state ?? null,
     skip: async (taskIds) => {
       if (taskIds.length === 0) return;
       await db.raw(`update task_instance set state = 'skipped', end_date = now(), updated_at = now()

@@ -53,4 +53,8 @@ export interface TaskContext {
    * branching does; after this task finishes, skips cascade by trigger rule.
    */
   skip(taskIds: readonly string[]): Promise<void>;
+  /** Create a manual run of a DAG (Airflow's TriggerDagRunOperator); a duplicate run id is a conflict error. */
+  triggerRun(req: { dag_id: string; run_id?: string | null; conf?: Record<string, unknown>; logical_date?: Date | null }): Promise<{ run_id: string }>;
+  /** The state of a run, or null when it does not exist. */
+  runState(dagId: string, runId: string): Promise<string | null>;
 }

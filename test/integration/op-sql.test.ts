@@ -19,6 +19,8 @@ function directContext(h: Harness, signal: AbortSignal, lines: string[] = []): T
     params: {}, conf: {}, log, signal, template: {}, render: (s) => s, upstream: [], run_type: 'manual',
     dagSpec: { dag_id: 'direct', tasks: [] } as unknown as TaskContext['dagSpec'],
     skip: async () => { throw new Error('not used by the sql operator'); },
+    triggerRun: async () => { throw new Error('not used by the sql operator'); },
+    runState: async () => null,
     getConnection: (id) => getConnection(h.db, id, h.config.databaseUrl),
     ti: { dag_id: 'direct', task_id: 't', run_id: 'r', map_index: -1, try_number: 1, max_tries: 1,
       xcom_pull: async () => null, xcom_push: async () => undefined },
