@@ -9,6 +9,7 @@ import { manualRunInfo } from '../schedule/index.ts';
 import { createDagRun, generateRunId } from './create-run.ts';
 import { notifyScheduler } from './notify.ts';
 import { loadSpec } from './spec-cache.ts';
+import { preciseNow } from '../time/clock.ts';
 import { rows } from './sql.ts';
 
 export class ConflictError extends UserInputError {
@@ -44,7 +45,9 @@ export async function triggerDagRun(db: Db, req: TriggerRequest, now = new Date(
   const spec = await loadSpec(db, versionId);
   const logical = req.logical_date === undefined ? now : req.logical_date;
   const info = logical ? manualRunInfo(spec.schedule, logical) : null;
-  const runId = req.run_id ?? generateRunId('manual', logical ?? now);
+  // A run without a logical date is named after the trigger time, to the microsecond, so
+  // runs triggered in the same millisecond (by tasks running side by side) differ.
+  const runId = req.run_id ?? (logical ? generateRunId('manual', logical) : `manual__${preciseNow().iso.replace('Z', '+00:00')}`);
   const run = await db.transaction(async (trx) => {
     const created = await createDagRun(trx, spec, {
       dag_id: req.dag_id, run_id: runId, run_type: 'manual', logical_date: logical,

@@ -36,7 +36,9 @@ export class TriggerDagRunOperator extends BaseOperator<TriggerDagRunArgs> {
     let runId: string;
     try {
       ({ run_id: runId } = await ctx.triggerRun({
-        dag_id: args.trigger_dag_id, run_id: args.trigger_run_id ?? null, conf: args.conf ?? {}, logical_date: logical,
+        // No logical date unless given (Airflow 3's default): the triggered run is not tied
+        // to a data interval, and runs triggered at the same moment do not collide.
+        dag_id: args.trigger_dag_id, run_id: args.trigger_run_id ?? null, conf: args.conf ?? {}, logical_date: logical ?? null,
       }));
     } catch (err) {
       if (args.skip_when_already_exists && err instanceof Error && err.name === 'ConflictError') throw new TaskSkip(err.message);
