@@ -6,7 +6,7 @@ export { DAG, type DagArgs } from './core/authoring/dag.ts';
 export { BaseOperator, chain, type TaskArgs } from './core/authoring/base-operator.ts';
 export type { TaskContext, TaskLog } from './core/authoring/context.ts';
 export type { TaskCallback, DagCallback } from './core/authoring/callbacks.ts';
-export { TaskFailNow, TaskSkip } from './core/errors.ts';
+export { TaskFailNow, TaskReschedule, TaskSkip } from './core/errors.ts';
 export { EmptyOperator } from './operators/empty.ts';
 export { BashOperator } from './operators/bash.ts';
 export { SqlOperator } from './operators/sql/sql-operator.ts';

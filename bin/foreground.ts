@@ -48,7 +48,7 @@ export async function testDagRun(rt: QueueRuntime, dagId: string, logicalDate: D
         if (state) return await printRest(rt, run.id, printed, state);
         const [current] = await rows<{ state: string }>(rt.db, 'select state from dag_run where id = ?', [run.id]);
         if (current && current.state !== 'running') return await printRest(rt, run.id, printed, current.state);
-        await new Promise((res) => setTimeout(res, 200)); // waiting for a retry delay
+        await new Promise((res) => setTimeout(res, 200)); // waiting for a retry delay or a reschedule
         continue;
       }
       const job = mine.shift()!;
@@ -65,7 +65,8 @@ export async function testDagRun(rt: QueueRuntime, dagId: string, logicalDate: D
 /** This run's scheduled tasks, queued without pool or concurrency caps. */
 function queueOwnScheduled(trx: Knex.Transaction, runId: number): Promise<TaskJobData[]> {
   return rows<TaskJobData>(trx, `
-    update task_instance set state = 'queued', try_number = try_number + 1, queued_dttm = now()
+    update task_instance set state = 'queued', queued_dttm = now(), reschedule_at = null,
+      try_number = try_number + case when reschedule_at is null then 1 else 0 end
     where dag_run_id = ? and state = 'scheduled'
     returning id as ti_id, try_number, dag_id, run_id, task_id, map_index, queue`, [runId]);
 }

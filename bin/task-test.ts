@@ -3,7 +3,7 @@
  * printing its log and return value. Nothing is written to the database (Airflow's
  * behaviour), so it is safe to try a task against production metadata.
  */
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage, isTaskReschedule } from '../core/errors.ts';
 import { manualRunInfo } from '../core/schedule/index.ts';
 import { renderFields } from '../core/templating/index.ts';
 import { loadSpec } from '../core/transitions/spec-cache.ts';
@@ -21,7 +21,7 @@ export async function testTask(rt: Runtime, dagId: string, taskId: string, logic
   const info = manualRunInfo(spec.schedule, logicalDate);
   const ti: StartedTask = {
     id: 0, dag_run_id: 0, dag_id: dagId, run_id: `__updraft_temporary_run_${logicalDate.toISOString()}__`,
-    task_id: taskId, map_index: -1, try_number: 1, max_tries: task.retries, start_date: new Date(),
+    task_id: taskId, map_index: -1, try_number: 1, max_tries: task.retries, start_date: new Date(), try_started_at: new Date(),
     logical_date: logicalDate, data_interval_start: info.data_interval.start, data_interval_end: info.data_interval.end,
     run_type: 'manual', conf: {}, dag_version_id: versionId,
   };
@@ -35,11 +35,24 @@ export async function testTask(rt: Runtime, dagId: string, taskId: string, logic
     const ctx = makeTaskContext(rt.db, spec, ti, template, log, controller.signal, connectionSettings(rt.config));
     // xcom_push in a test would write to a run that does not exist: print it instead.
     ctx.ti.xcom_push = async (key, value) => { log.info(`xcom_push ${key} = ${JSON.stringify(value)}`); };
-    const result = await operator.execute(args, ctx);
+    const result = await executeThroughReschedules(() => operator.execute(args, ctx));
     process.stdout.write(`Task ${taskId} succeeded; return value: ${JSON.stringify(result ?? null)}\n`);
     return true;
   } catch (err) {
     process.stdout.write(`Task ${taskId} failed: ${errorMessage(err)}\n`);
     return false;
+  }
+}
+
+/** A sensor in reschedule mode would hand its slot back: here, wait in-process and run it again. */
+async function executeThroughReschedules(run: () => Promise<unknown>): Promise<unknown> {
+  for (;;) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isTaskReschedule(err)) throw err;
+      process.stdout.write(`rescheduled: running again at ${err.at.toISOString()}\n`);
+      await new Promise((res) => setTimeout(res, Math.max(0, err.at.getTime() - Date.now())));
+    }
   }
 }

@@ -17,6 +17,17 @@ export class TaskSkip extends UpdraftError {
   override name = 'TaskSkip';
 }
 
+/**
+ * Free the worker slot and run the task again at `at`, in the same try (a sensor in
+ * reschedule mode): the task instance waits in `up_for_reschedule` meanwhile.
+ */
+export class TaskReschedule extends UpdraftError {
+  override name = 'TaskReschedule';
+  constructor(readonly at: Date, message?: string) {
+    super(message ?? `rescheduled to ${at.toISOString()}`);
+  }
+}
+
 /** The task ran past its execution_timeout and was killed. */
 export class TaskTimeout extends UpdraftError {
   override name = 'TaskTimeout';
@@ -41,4 +52,8 @@ export function isTaskSkip(err: unknown): err is Error {
 
 export function isTaskFailNow(err: unknown): err is Error {
   return err instanceof Error && err.name === 'TaskFailNow';
+}
+
+export function isTaskReschedule(err: unknown): err is Error & { at: Date } {
+  return err instanceof Error && err.name === 'TaskReschedule' && (err as { at?: unknown }).at instanceof Date;
 }

@@ -17,7 +17,7 @@
  */
 import type { Knex } from 'knex';
 
-const QUEUE_SCHEDULED = `
+export const QUEUE_SCHEDULED = `
 create or replace function updraft_queue_scheduled(p_dag_id text, p_pools text[], p_limit int, p_wait boolean)
 returns table (ti_id bigint, try_number int, dag_id text, run_id text, task_id text, map_index int, queue text)
 language plpgsql as $fn$
@@ -100,7 +100,7 @@ begin
 end
 $fn$`;
 
-const FINISH_TI = `
+export const FINISH_TI = `
 create or replace function updraft_finish_ti(
   p_ti_id bigint, p_try int, p_expected text, p_state text, p_end timestamptz, p_duration float8,
   p_next_retry timestamptz, p_error text, p_xcom jsonb, p_down jsonb, p_pools text[], p_queue_limit int,

@@ -9,7 +9,7 @@ import type { TaskContext } from '../core/authoring/context.ts';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
 import type { DagSpec } from '../core/dag/spec.ts';
-import { errorMessage, isTaskFailNow, isTaskSkip, TaskFailNow, TaskTimeout } from '../core/errors.ts';
+import { errorMessage, isTaskFailNow, isTaskReschedule, isTaskSkip, TaskFailNow, TaskTimeout } from '../core/errors.ts';
 import type { Logger } from '../core/logging.ts';
 import type { TaskJobData } from '../core/queue/job-id.ts';
 import { renderFields } from '../core/templating/index.ts';
@@ -77,7 +77,7 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
       return;
     }
     outcome = outcomeOfError(err);
-    log.system(outcome.kind === 'skipped' ? `skipped: ${outcome.reason}` : `failed: ${errorStack(err)}`);
+    log.system(describeOutcome(outcome, err));
   }
   active.delete(started.id);
   await log.flush();
@@ -115,10 +115,19 @@ async function withRetries<T>(fn: () => Promise<T>, onError: (err: unknown, atte
 }
 
 function outcomeOfError(err: unknown): Outcome {
+  if (isTaskReschedule(err)) return { kind: 'reschedule', at: err.at };
   if (isTaskSkip(err)) return { kind: 'skipped', reason: err.message };
   if (isTaskFailNow(err)) return { kind: 'failed', retryable: false, error: err.message };
   if (err instanceof ExternallyChanged) return { kind: 'failed', retryable: false, error: err.message };
   return { kind: 'failed', retryable: true, error: errorMessage(err) };
+}
+
+function describeOutcome(outcome: Outcome, err: unknown): string {
+  switch (outcome.kind) {
+    case 'skipped': return `skipped: ${outcome.reason}`;
+    case 'reschedule': return `rescheduled: the slot is free until ${outcome.at.toISOString()}`;
+    default: return `failed: ${errorStack(err)}`;
+  }
 }
 
 function errorStack(err: unknown): string {

@@ -82,7 +82,7 @@ export function makeTaskContext(
     upstream: spec.tasks.filter((t) => task?.upstream.includes(t.task_id)),
     ti: {
       dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index,
-      try_number: ti.try_number, max_tries: ti.max_tries,
+      try_number: ti.try_number, max_tries: ti.max_tries, try_started_at: ti.try_started_at,
       xcom_pull: (opts) => xcomPull(db, ti, opts),
       xcom_push: async (key, value) => {
         await db.raw(`insert into xcom (dag_run_id, task_id, map_index, key, value) values (?, ?, ?, ?, ?)

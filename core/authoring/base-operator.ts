@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import type { DAG } from './dag.ts';
 import type { TaskContext } from './context.ts';
+import type { MapSpec } from '../dag/spec.ts';
+import { compileMapSpec, constructExpanding, expandingArgs, XComArg } from './mapping.ts';
 import { COMMON_ARG_NAMES, resolveTaskArgs, type CommonTaskArgs, type ResolvedTaskArgs } from './task-args.ts';
 
 export type { CommonTaskArgs } from './task-args.ts';
@@ -30,6 +32,10 @@ export abstract class BaseOperator<A extends Record<string, unknown> = Record<st
   readonly common: ResolvedTaskArgs;
   readonly args: A;
   readonly upstreamIds = new Set<string>();
+  /** Set by `expand` (dynamic task mapping). */
+  mapped: MapSpec | null = null;
+  /** The enclosing task group's id path, set when the task is created inside a group. */
+  taskGroup: string | null = null;
   readonly downstreamIds = new Set<string>();
 
   constructor(taskArgs: TaskArgs, schema: z.ZodType<A>) {
@@ -46,6 +52,42 @@ export abstract class BaseOperator<A extends Record<string, unknown> = Record<st
   }
 
   abstract execute(args: A, ctx: TaskContext): Promise<unknown>;
+
+  /** Airflow's `task.output`: this task's return value, to pass to a downstream `expand`. */
+  get output(): XComArg {
+    return new XComArg(this.task_id);
+  }
+
+  /**
+   * Airflow's `Operator.partial(...).expand(...)`: the arguments given to partial are
+   * shared; each value of an expanded argument (a list, or an upstream task's `.output`)
+   * becomes one task instance.
+   */
+  static partial<T extends BaseOperator>(
+    this: new (args: never) => T, args: TaskArgs & Record<string, unknown>,
+  ): { expand(map: Record<string, unknown>): T } {
+    const Ctor = this as unknown as new (a: Record<string, unknown>) => T;
+    return {
+      expand: (map) => constructExpanding(Object.keys(map ?? {}), () => new Ctor({ ...args })).expand(map),
+    };
+  }
+
+  /**
+   * Map this task over lists (function tasks call it directly: `task(...).expand({...})`;
+   * classic operators go through `partial`). An upstream `.output` also becomes an
+   * upstream dependency, as in Airflow.
+   */
+  expand(map: Record<string, unknown>): this {
+    if (this.mapped) throw new Error(`task "${this.task_id}": expand() was already called`);
+    this.mapped = compileMapSpec(`task "${this.task_id}"`, map, [...COMMON_ARG_NAMES, 'task_id', 'dag']);
+    for (const source of Object.values(this.mapped.args)) {
+      if (!('xcom' in source)) continue;
+      const up = this.dag?.tasks.get(source.xcom.task_id);
+      if (!up) throw new Error(`task "${this.task_id}": expand() refers to unknown task "${source.xcom.task_id}"`);
+      up.set_downstream(this);
+    }
+    return this;
+  }
 
   /** Airflow's `a >> b`: b (or each of a list) runs after this task; returns its argument to chain. */
   rshift<T extends BaseOperator | BaseOperator[]>(other: T): T {
@@ -79,6 +121,14 @@ function parseSpecificArgs<A>(where: string, all: Record<string, unknown>, schem
     if (k !== 'task_id' && k !== 'dag' && !COMMON_ARG_NAMES.includes(k)) specific[k] = v;
   }
   const parsed = schema.safeParse(specific);
+  const mapped = expandingArgs();
+  if (!parsed.success && mapped) {
+    // Mapped arguments arrive at run time: only the other arguments can be checked now.
+    const issue = parsed.error.issues.find((i) => !mapped.has(String(i.path[0])) && !(i.code === 'unrecognized_keys'
+      && i.keys.every((k) => mapped.has(k))));
+    if (!issue) return specific as A;
+    throw new Error(`${where}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+  }
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join('.');

@@ -20,6 +20,8 @@ export interface TaskInstanceHandle {
   map_index: number;
   try_number: number;
   max_tries: number;
+  /** When this try first started: a rescheduled sensor's try spans several runs of the task. */
+  try_started_at: Date;
   xcom_pull(opts?: XComPullOptions): Promise<unknown>;
   xcom_push(key: string, value: unknown): Promise<void>;
 }

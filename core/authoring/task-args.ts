@@ -23,6 +23,10 @@ export interface CommonTaskArgs {
   do_xcom_push: boolean;
   owner: string;
   doc_md: string;
+  max_active_tis_per_dag: number | null;
+  wait_for_downstream: boolean;
+  /** Assets (URIs, or objects with a `uri`) this task updates when it succeeds. */
+  outlets: Array<string | { uri: string }>;
   on_execute_callback: TaskCallback;
   on_success_callback: TaskCallback;
   on_failure_callback: TaskCallback;
@@ -33,7 +37,8 @@ export interface CommonTaskArgs {
 export const COMMON_ARG_NAMES: readonly string[] = [
   'retries', 'retry_delay', 'retry_exponential_backoff', 'max_retry_delay', 'execution_timeout',
   'trigger_rule', 'depends_on_past', 'priority_weight', 'weight_rule', 'pool', 'pool_slots', 'queue',
-  'do_xcom_push', 'owner', 'doc_md', ...TASK_CALLBACK_NAMES,
+  'do_xcom_push', 'owner', 'doc_md', 'max_active_tis_per_dag', 'wait_for_downstream', 'outlets',
+  ...TASK_CALLBACK_NAMES,
 ];
 
 /** Common arguments compiled to the form the serialized DAG stores. */
@@ -52,6 +57,9 @@ export interface ResolvedTaskArgs {
   queue: string;
   do_xcom_push: boolean;
   owner: string | null;
+  max_active_tis_per_dag: number | null;
+  wait_for_downstream: boolean;
+  outlets: string[];
   callbacks: Partial<Record<TaskCallbackName, TaskCallback>>;
 }
 
@@ -72,6 +80,9 @@ const Schema = z.object({
   do_xcom_push: z.boolean().default(true),
   owner: z.string().nullable().default(null),
   doc_md: z.string().optional(),
+  max_active_tis_per_dag: z.number().int().positive().nullable().default(null),
+  wait_for_downstream: z.boolean().default(false),
+  outlets: z.array(z.union([z.string().min(1), z.object({ uri: z.string().min(1) }).passthrough()])).default([]),
   ...Object.fromEntries(TASK_CALLBACK_NAMES.map((n) => [n, z.function().optional()])),
 });
 
@@ -104,7 +115,8 @@ export function resolveTaskArgs(
     max_retry_delay_ms: optionalMs(a.max_retry_delay as DurationInput | null, `${where}: max_retry_delay`),
     execution_timeout_ms: optionalMs(a.execution_timeout as DurationInput | null, `${where}: execution_timeout`),
     trigger_rule: a.trigger_rule,
-    depends_on_past: a.depends_on_past,
+    // Airflow: wait_for_downstream implies depends_on_past.
+    depends_on_past: a.depends_on_past || a.wait_for_downstream,
     priority_weight: a.priority_weight,
     weight_rule: a.weight_rule,
     pool: a.pool,
@@ -112,6 +124,9 @@ export function resolveTaskArgs(
     queue: a.queue,
     do_xcom_push: a.do_xcom_push,
     owner: a.owner,
+    max_active_tis_per_dag: a.max_active_tis_per_dag,
+    wait_for_downstream: a.wait_for_downstream,
+    outlets: [...new Set(a.outlets.map((o) => (typeof o === 'string' ? o : o.uri)))],
     callbacks,
   };
 }

@@ -58,6 +58,11 @@ export function serializeDag(dag: DAG, fileloc: string): DagSpec {
       queue: c.queue,
       do_xcom_push: c.do_xcom_push,
       needs_dag_file: t.needsDagFile || Object.keys(c.callbacks).length > 0,
+      max_active_tis_per_dag: c.max_active_tis_per_dag,
+      wait_for_downstream: c.wait_for_downstream,
+      mapped: t.mapped,
+      task_group: t.taskGroup,
+      outlets: c.outlets,
     };
   });
 

@@ -31,6 +31,27 @@ export interface TaskSpec {
   do_xcom_push: boolean;
   /** The worker must import the DAG file to run this task (functions, callbacks). */
   needs_dag_file: boolean;
+  /** Most concurrently queued/running instances of this task across all runs (null: no cap). */
+  max_active_tis_per_dag: number | null;
+  /** Also wait for the previous run's instance's direct downstream tasks (implies depends_on_past). */
+  wait_for_downstream: boolean;
+  /** Dynamic task mapping (`expand`): null for an ordinary task. */
+  mapped: MapSpec | null;
+  /** The task group the task belongs to (dotted path of group ids), or null at the top level. */
+  task_group: string | null;
+  /** Asset URIs this task updates when it succeeds (data-aware scheduling). */
+  outlets: string[];
+}
+
+/**
+ * Where each expanded argument's values come from: a literal list, or an upstream
+ * task's XCom (which must be a list). Several arguments expand as a cross product,
+ * the last one varying fastest, as in Airflow.
+ */
+export type MapSource = { literal: unknown[] } | { xcom: { task_id: string; key: string } };
+
+export interface MapSpec {
+  args: Record<string, MapSource>;
 }
 
 export interface DagSpec {

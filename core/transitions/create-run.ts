@@ -48,7 +48,7 @@ export async function createDagRun(trx: Knex.Transaction, spec: DagSpec, run: Ne
       dag_run_id: created.id, dag_id: run.dag_id, run_id: run.run_id, task_id: t.task_id, map_index: -1,
       state: null, try_number: 0, max_tries: t.retries, operator: t.operator, pool: t.pool,
       pool_slots: t.pool_slots, queue: t.queue, priority_weight: t.priority_weight,
-      run_logical_date: run.logical_date,
+      run_logical_date: run.logical_date, max_active_tis_per_dag: t.max_active_tis_per_dag ?? null,
     })));
   }
   return created;

@@ -23,6 +23,7 @@ import { rows } from './sql.ts';
 export type Outcome =
   | { kind: 'success'; xcom?: unknown }
   | { kind: 'skipped'; reason?: string }
+  | { kind: 'reschedule'; at: Date }
   | { kind: 'failed'; error: string; retryable: boolean };
 
 export interface FinishingTask {
@@ -84,7 +85,7 @@ export function prepareFinish(spec: DagSpec, run: RunRef, ti: FinishingTask, out
   const state = finalState(outcome, ti);
   const nextRetry = state === 'up_for_retry'
     ? new Date(end.getTime() + retryDelayMs(task, { dag_id: spec.dag_id, task_id: ti.task_id, logical_date: run.logical_date, try_number: ti.try_number })).toISOString()
-    : null;
+    : outcome.kind === 'reschedule' ? outcome.at.toISOString() : null;
   const down = state === 'success' ? downstreamConditions(spec, task) : [];
   return {
     spec, run, task, state, hasDownstream: down.length > 0, cascade,
@@ -141,7 +142,7 @@ async function settle(db: Db, p: PreparedFinish, reply: FinishReply): Promise<Fi
   if (!reply.finished) return { state: null, jobs: [], runState: null, queueBusy: false };
   const jobs = reply.jobs ?? [];
   const queueBusy = reply.queue_busy ?? false;
-  if (state === 'up_for_retry') return { state, jobs, runState: null, queueBusy };
+  if (state === 'up_for_retry' || state === 'up_for_reschedule') return { state, jobs, runState: null, queueBusy };
 
   // Outcomes the shortcut cannot settle: cascades of failure or skip, and rules
   // without a shortcut whose answer is not "keep waiting".
@@ -165,6 +166,7 @@ async function settle(db: Db, p: PreparedFinish, reply: FinishReply): Promise<Fi
 function finalState(outcome: Outcome, ti: FinishingTask): TaskState {
   if (outcome.kind === 'success') return 'success';
   if (outcome.kind === 'skipped') return 'skipped';
+  if (outcome.kind === 'reschedule') return 'up_for_reschedule';
   return outcome.retryable && canRetry(ti.try_number, ti.max_tries) ? 'up_for_retry' : 'failed';
 }
 

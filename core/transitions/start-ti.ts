@@ -18,6 +18,8 @@ export interface StartedTask {
   try_number: number;
   max_tries: number;
   start_date: Date;
+  /** When this try first started: the same across a rescheduled sensor's runs. */
+  try_started_at: Date;
   logical_date: Date | null;
   data_interval_start: Date | null;
   data_interval_end: Date | null;
@@ -43,13 +45,17 @@ export async function startTaskInstances(db: Db, reqs: readonly StartRequest[], 
     ), h as (
       insert into task_instance_try (ti_id, try_number, state, start_date, hostname, pid, worker_id)
       select id, try_number, 'running', start_date, hostname, pid, worker_id from t
-      on conflict (ti_id, try_number) do update set state = 'running', start_date = excluded.start_date,
+      on conflict (ti_id, try_number) do update set state = 'running',
+        -- a rescheduled try goes on: its start stays the first one (a sensor's timeout counts from it)
+        start_date = case when task_instance_try.state = 'up_for_reschedule' then task_instance_try.start_date
+                          else excluded.start_date end,
         end_date = null, hostname = excluded.hostname, pid = excluded.pid, worker_id = excluded.worker_id
+      returning ti_id, start_date
     )
     select t.id, t.dag_run_id, t.dag_id, t.run_id, t.task_id, t.map_index, t.try_number, t.max_tries,
-      t.start_date, r.logical_date, r.data_interval_start, r.data_interval_end, r.run_type, r.conf,
-      r.dag_version_id
-    from t join dag_run r on r.id = t.dag_run_id`,
+      t.start_date, h.start_date as try_started_at, r.logical_date, r.data_interval_start, r.data_interval_end,
+      r.run_type, r.conf, r.dag_version_id
+    from t join dag_run r on r.id = t.dag_run_id join h on h.ti_id = t.id`,
   [JSON.stringify(reqs), who.hostname, who.pid, who.workerId]);
   const byId = new Map(started.map((s) => [s.id, s]));
   return reqs.map((r) => byId.get(r.ti_id) ?? null);

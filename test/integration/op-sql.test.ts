@@ -22,7 +22,7 @@ function directContext(h: Harness, signal: AbortSignal, lines: string[] = []): T
     triggerRun: async () => { throw new Error('not used by the sql operator'); },
     runState: async () => null,
     getConnection: (id) => getConnection(h.db, id, h.config.databaseUrl),
-    ti: { dag_id: 'direct', task_id: 't', run_id: 'r', map_index: -1, try_number: 1, max_tries: 1,
+    ti: { dag_id: 'direct', task_id: 't', run_id: 'r', map_index: -1, try_number: 1, max_tries: 1, try_started_at: new Date(),
       xcom_pull: async () => null, xcom_push: async () => undefined },
   };
 }
