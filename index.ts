@@ -3,7 +3,11 @@
  *   import { DAG, BashOperator, task, chain } from 'updraft';
  */
 export { DAG, type DagArgs } from './core/authoring/dag.ts';
+export { Asset, type AssetArgs } from './core/authoring/asset.ts';
 export { BaseOperator, chain, type TaskArgs } from './core/authoring/base-operator.ts';
+/** zod, for the argument schemas of operators written in DAG files (`super(args, z.object({...}))`). */
+export { z } from 'zod';
+export { TaskGroup, taskGroup, type TaskGroupArgs } from './core/authoring/task-group.ts';
 export type { TaskContext, TaskLog } from './core/authoring/context.ts';
 export type { TaskCallback, DagCallback } from './core/authoring/callbacks.ts';
 export { TaskFailNow, TaskReschedule, TaskSkip } from './core/errors.ts';
@@ -19,3 +23,8 @@ export { ShortCircuitOperator, shortCircuit } from './operators/branch/short-cir
 export { LatestOnlyOperator } from './operators/branch/latest-only-operator.ts';
 export { HttpOperator } from './operators/http/http-operator.ts';
 export { TriggerDagRunOperator } from './operators/trigger/trigger-dagrun-operator.ts';
+export { BaseSensorOperator, PokeReturnValue } from './operators/sensors/base-sensor.ts';
+export { SqlSensor } from './operators/sensors/sql-sensor.ts';
+export { ExternalTaskSensor } from './operators/sensors/external-task-sensor.ts';
+export { TimeDeltaSensor, DateTimeSensor } from './operators/sensors/time-sensors.ts';
+export { FileSensor } from './operators/sensors/file-sensor.ts';

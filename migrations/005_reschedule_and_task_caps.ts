@@ -5,7 +5,9 @@
  *    `reschedule_at`) is queued again in the same try: try_number does not grow;
  *  - updraft_finish_ti writes the time of the next run to `reschedule_at` for that state;
  *  - task_instance.max_active_tis_per_dag (copied from the task, like pool) caps the
- *    queued + running instances of one task across all runs of its DAG.
+ *    queued + running instances of one task across all runs of its DAG;
+ *  - candidates are chosen among tasks whose DAG, pool and task caps have room, so a
+ *    backlog held back by one cap never hides work that could run elsewhere.
  */
 import type { Knex } from 'knex';
 import { FINISH_TI as PREVIOUS_FINISH_TI, QUEUE_SCHEDULED as PREVIOUS_QUEUE_SCHEDULED } from './002_hot_path_functions.ts';
@@ -57,17 +59,10 @@ begin
   end loop;
 
   -- Later statements: their snapshots include everything committed before the locks.
-  -- Index order (ti_scheduled_dag_idx): the scan stops after p_limit rows.
-  select coalesce(array_agg(s.id order by s.priority_weight desc, s.run_logical_date nulls last, s.id), '{}') into ids
-  from (
-    select ti.id, ti.priority_weight, ti.run_logical_date
-    from task_instance ti
-    where ti.state = 'scheduled' and ti.dag_id = any(dags)
-      and exists (select 1 from dag_run r where r.id = ti.dag_run_id and r.state = 'running')
-    order by ti.priority_weight desc, ti.run_logical_date nulls last, ti.id
-    limit p_limit
-  ) s;
-  if cardinality(ids) = 0 then return; end if;
+  -- Room left under each cap first, so that the candidates skip DAGs at max_active_tasks,
+  -- full pools and tasks at max_active_tis_per_dag (Airflow's "starved" sets): otherwise
+  -- more than p_limit higher-priority tasks held back by one full pool would keep a task
+  -- with a free slot elsewhere from ever being looked at.
   select coalesce(jsonb_object_agg(d.dag_id, d.max_active_tasks - (select count(*) from task_instance a
            where a.dag_id = d.dag_id and a.state in ('queued', 'running'))), '{}')
     into dag_left
@@ -76,13 +71,28 @@ begin
            where a.pool = p.pool and a.state in ('queued', 'running'))), '{}')
     into pool_left
   from slot_pool p where p.pool = any(pools);
-  -- Per-task caps (max_active_tis_per_dag), only for candidates that have one; the DAG
-  -- lock held above covers them, since a task belongs to one DAG.
+  -- Per-task caps, for scheduled tasks that have one; the DAG lock held above covers
+  -- them, since a task belongs to one DAG.
   select coalesce(jsonb_object_agg(x.k, x.cap - (select count(*) from task_instance a
            where a.dag_id = x.dag_id and a.task_id = x.task_id and a.state in ('queued', 'running'))), '{}')
     into task_left
   from (select distinct t.dag_id, t.task_id, t.dag_id || '/' || t.task_id as k, t.max_active_tis_per_dag as cap
-        from task_instance t where t.id = any(ids) and t.max_active_tis_per_dag is not null) x;
+        from task_instance t where t.state = 'scheduled' and t.dag_id = any(dags) and t.max_active_tis_per_dag is not null) x;
+
+  -- Index order (ti_scheduled_idx / ti_scheduled_dag_idx): the scan stops after p_limit rows.
+  select coalesce(array_agg(s.id order by s.priority_weight desc, s.run_logical_date nulls last, s.id), '{}') into ids
+  from (
+    select ti.id, ti.priority_weight, ti.run_logical_date
+    from task_instance ti
+    where ti.state = 'scheduled' and ti.dag_id = any(dags)
+      and coalesce((dag_left ->> ti.dag_id)::int, 0) > 0
+      and coalesce((pool_left ->> ti.pool)::int, 0) >= ti.pool_slots
+      and (ti.max_active_tis_per_dag is null or coalesce((task_left ->> (ti.dag_id || '/' || ti.task_id))::int, 0) > 0)
+      and exists (select 1 from dag_run r where r.id = ti.dag_run_id and r.state = 'running')
+    order by ti.priority_weight desc, ti.run_logical_date nulls last, ti.id
+    limit p_limit
+  ) s;
+  if cardinality(ids) = 0 then return; end if;
 
   -- Greedy in priority order; a paused DAG or a missing pool holds its tasks back.
   for c in select t.id, t.dag_id, t.task_id, t.pool, t.pool_slots, t.max_active_tis_per_dag
@@ -196,11 +206,15 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('task_instance', (t) => {
     t.integer('max_active_tis_per_dag');
   });
+  // Keeps the per-task cap lookup off the hot path's cost for the (usual) tasks without one.
+  await knex.raw(`create index ti_scheduled_task_cap_idx on task_instance (dag_id, task_id)
+    where state = 'scheduled' and max_active_tis_per_dag is not null`);
   await knex.raw(QUEUE_SCHEDULED);
   await knex.raw(FINISH_TI);
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('drop index if exists ti_scheduled_task_cap_idx');
   await knex.raw(PREVIOUS_QUEUE_SCHEDULED);
   await knex.raw(PREVIOUS_FINISH_TI);
   await knex.schema.alterTable('task_instance', (t) => {

@@ -13,6 +13,10 @@ import { TriggerDagRunOperator, type TriggerDagRunArgs } from './trigger/trigger
 import { NotificationOperator, type NotificationArgs } from './notification/notification-operator.ts';
 import { QualityOperator, type QualityArgs } from './quality/quality-operator.ts';
 import { SqlOperator, type SqlArgs } from './sql/sql-operator.ts';
+import { ExternalTaskSensor, type ExternalTaskSensorArgs } from './sensors/external-task-sensor.ts';
+import { FileSensor, type FileSensorArgs } from './sensors/file-sensor.ts';
+import { SqlSensor, type SqlSensorArgs } from './sensors/sql-sensor.ts';
+import { DateTimeSensor, TimeDeltaSensor, type DateTimeSensorArgs, type TimeDeltaSensorArgs } from './sensors/time-sensors.ts';
 
 export type OperatorFactory = (args: TaskArgs & Record<string, unknown>) => BaseOperator;
 
@@ -26,4 +30,9 @@ export const OPERATOR_REGISTRY: ReadonlyMap<string, OperatorFactory> = new Map<s
   ['latest_only', (a) => new LatestOnlyOperator(a)],
   ['http', (a) => new HttpOperator(a as unknown as TaskArgs & HttpArgs)],
   ['trigger_dagrun', (a) => new TriggerDagRunOperator(a as unknown as TaskArgs & TriggerDagRunArgs)],
+  ['sql_sensor', (a) => new SqlSensor(a as unknown as TaskArgs & SqlSensorArgs)],
+  ['external_task_sensor', (a) => new ExternalTaskSensor(a as unknown as TaskArgs & ExternalTaskSensorArgs)],
+  ['time_delta_sensor', (a) => new TimeDeltaSensor(a as unknown as TaskArgs & TimeDeltaSensorArgs)],
+  ['date_time_sensor', (a) => new DateTimeSensor(a as unknown as TaskArgs & DateTimeSensorArgs)],
+  ['file_sensor', (a) => new FileSensor(a as unknown as TaskArgs & FileSensorArgs)],
 ]);

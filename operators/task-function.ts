@@ -7,21 +7,27 @@ import { z } from 'zod';
 import { BaseOperator, type TaskArgs } from '../core/authoring/base-operator.ts';
 import type { TaskContext } from '../core/authoring/context.ts';
 
-export type TaskFunction<T> = (ctx: TaskContext) => T | Promise<T>;
+/** `args`: a mapped instance's values of its expanded arguments (`task(...).expand({...})`); empty otherwise. */
+export type TaskFunction<T> = (ctx: TaskContext, args: Record<string, unknown>) => T | Promise<T>;
 
-export class FunctionOperator<T = unknown> extends BaseOperator<Record<string, never>> {
+export class FunctionOperator<T = unknown> extends BaseOperator<Record<string, unknown>> {
   readonly operatorType = 'task';
   override readonly needsDagFile = true;
   readonly fn: TaskFunction<T>;
 
   constructor(args: TaskArgs, fn: TaskFunction<T>) {
-    super(args, z.object({}).strict() as z.ZodType<Record<string, never>>);
+    super(args, z.object({}).strict() as z.ZodType<Record<string, unknown>>);
     if (typeof fn !== 'function') throw new Error(`task "${args.task_id}": task() needs a function`);
     this.fn = fn;
   }
 
-  async execute(_args: Record<string, never>, ctx: TaskContext): Promise<unknown> {
-    return await this.fn(ctx);
+  /** A function takes whatever its expand() maps: the values are its to check. */
+  override argsWithMapped(values: Record<string, unknown>): Record<string, unknown> {
+    return { ...values };
+  }
+
+  async execute(args: Record<string, unknown>, ctx: TaskContext): Promise<unknown> {
+    return await this.fn(ctx, args);
   }
 }
 

@@ -11,6 +11,7 @@ import type { TaskJobData } from '../core/queue/job-id.ts';
 import type { TaskQueues } from '../core/queue/task-queue.ts';
 import { heartbeatComponent, registerComponent, stopComponent } from '../core/transitions/component.ts';
 import { queueScheduled } from '../core/transitions/queue-scheduled.ts';
+import { createAssetRuns } from './create-asset-runs.ts';
 import { createDueRuns } from './create-due-runs.ts';
 import { staleQueuedJobs } from './requeue-lost.ts';
 import { failTimedOutRuns } from './run-timeouts.ts';
@@ -52,6 +53,7 @@ export class Scheduler {
     const now = new Date();
     let work = 0;
     work += await createDueRuns(this.r.db, now);
+    work += await createAssetRuns(this.r.db);
     work += await startQueuedRuns(this.r.db);
     const { decided, finished } = await scheduleRunningRuns(this.r.db, now);
     work += decided + finished.length;

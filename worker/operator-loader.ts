@@ -14,8 +14,14 @@ const dagFiles = new Map<string, Promise<DAG[]>>();
 /** Keyed by the cached TaskSpec object, itself one per DAG version (spec-cache.ts). */
 const rebuilt = new WeakMap<TaskSpec, BaseOperator>();
 
-export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: number): Promise<BaseOperator> {
-  if (task.needs_dag_file) {
+/**
+ * `mapValues`: a mapped instance's own argument values. A registry operator is then
+ * built from them (validating them); a DAG-file operator is the file's, and the caller
+ * merges the values into its arguments.
+ */
+export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: number, mapValues?: Record<string, unknown> | null): Promise<BaseOperator> {
+  // An operator class defined in the DAG file itself is not in the registry either.
+  if (task.needs_dag_file || !OPERATOR_REGISTRY.has(task.operator)) {
     const key = `${spec.fileloc}#${versionId}`;
     let loading = dagFiles.get(key);
     if (!loading) {
@@ -29,11 +35,11 @@ export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: numb
     return dag.getTask(task.task_id);
   }
   // Rebuilding validates the arguments again; an operator is immutable, so keep it.
-  const cached = rebuilt.get(task);
+  const cached = mapValues ? undefined : rebuilt.get(task);
   if (cached) return cached;
   const factory = OPERATOR_REGISTRY.get(task.operator);
   if (!factory) throw new Error(`unknown operator type "${task.operator}" for task "${task.task_id}"`);
-  const op = factory({ ...task.args, task_id: task.task_id });
-  rebuilt.set(task, op);
+  const op = factory({ ...task.args, ...mapValues, task_id: task.task_id });
+  if (!mapValues) rebuilt.set(task, op);
   return op;
 }

@@ -8,16 +8,18 @@ import type { TaskCallbackName } from '../core/authoring/callbacks.ts';
 import type { TaskContext } from '../core/authoring/context.ts';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
-import type { DagSpec } from '../core/dag/spec.ts';
+import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
 import { errorMessage, isTaskFailNow, isTaskReschedule, isTaskSkip, TaskFailNow, TaskTimeout } from '../core/errors.ts';
 import type { Logger } from '../core/logging.ts';
 import type { TaskJobData } from '../core/queue/job-id.ts';
 import { renderFields } from '../core/templating/index.ts';
 import { preciseNow } from '../core/time/clock.ts';
+import { recordTaskOutlets } from '../core/transitions/asset-events.ts';
 import { prepareFinish, type Outcome } from '../core/transitions/finish-ti.ts';
 import { handBackTaskInstance } from '../core/transitions/hand-back.ts';
+import { loadMapLists, mapLength, unmappableReason, valuesAt } from '../core/transitions/map-values.ts';
 import { loadSpec } from '../core/transitions/spec-cache.ts';
-import type { WorkerIdentity } from '../core/transitions/start-ti.ts';
+import type { StartedTask, WorkerIdentity } from '../core/transitions/start-ti.ts';
 import { ExternallyChanged, HandBack, untilDoneOrAborted } from './abort.ts';
 import { operatorFor } from './operator-loader.ts';
 import { buildTemplateContextFor, connectionSettings, makeTaskContext } from './task-context.ts';
@@ -55,16 +57,21 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   let skippedOthers = false;
   try {
     if (!task) throw new TaskFailNow(`task "${started.task_id}" is not in DAG "${spec.dag_id}" any more`);
-    operator = await operatorFor(spec, task, started.dag_version_id);
+    const mapValues = await mappedArgValues(r.db, task, started);
+    operator = await operatorFor(spec, task, started.dag_version_id, mapValues);
     const template = await buildTemplateContextFor(r.db, spec, task, started, connectionSettings(r.config));
-    const args = renderFields(operator.args, operator.templateFields, template);
+    const ownArgs = mapValues ? operator.argsWithMapped(mapValues) : operator.args;
+    const args = renderFields(ownArgs, operator.templateFields, template);
     ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal, connectionSettings(r.config), () => { skippedOthers = true; });
     await runCallback(operator, 'on_execute_callback', ctx, log);
     const timeoutMs = task.execution_timeout_ms;
     const timer = timeoutMs === null ? null : setTimeout(() => controller.abort(
       new TaskTimeout(`task exceeded its execution_timeout of ${timeoutMs / 1000} s`)), timeoutMs);
     try {
-      outcome = { kind: 'success', xcom: await untilDoneOrAborted(operator.execute(args, ctx), controller.signal) };
+      const value = await untilDoneOrAborted(operator.execute(args, ctx), controller.signal);
+      const unmappable = unmappablePush(spec, task, value);
+      if (unmappable) log.system(`failed: ${unmappable.error}`);
+      outcome = unmappable ?? { kind: 'success', xcom: value };
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -88,6 +95,7 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   const result = await withRetries(() => store.finish(prepared), (err, attempt) =>
     r.log.warn({ err, ti: started.id, attempt }, 'recording the outcome failed; retrying'));
   if (result.jobs.length) await r.queues.enqueue(result.jobs);
+  if (result.state === 'success' && task.outlets?.length) await recordTaskOutlets(r.db, started, task.outlets, (err) => r.log.error({ err, ti: started.id }, 'recording asset events failed'));
   if (result.queueBusy) r.refill?.request(spec);
   if (result.runState) r.log.info({ dag_id: started.dag_id, run_id: started.run_id, state: result.runState }, 'dag run finished');
   if (operator && ctx && result.state) await runCallback(operator, callbackFor(result.state), { ...ctx, ...errorOf(outcome) }, log);
@@ -112,6 +120,27 @@ async function withRetries<T>(fn: () => Promise<T>, onError: (err: unknown, atte
       await new Promise((res) => setTimeout(res, delay));
     }
   }
+}
+
+/** A mapped instance's values of its expanded arguments; null for an ordinary task. */
+async function mappedArgValues(db: Db, task: TaskSpec, ti: StartedTask): Promise<Record<string, unknown> | null> {
+  if (!task.mapped || ti.map_index < 0) return null;
+  const loaded = await loadMapLists(db, ti.dag_run_id, task.mapped);
+  if ('error' in loaded) throw new TaskFailNow(loaded.error);
+  if (ti.map_index >= mapLength(loaded.lists)) throw new TaskFailNow(`map_index ${ti.map_index} is beyond the expanded values`);
+  return valuesAt(loaded.lists, ti.map_index);
+}
+
+/**
+ * A return value that a downstream task expands over must be a list within the cap:
+ * as in Airflow, the task pushing it fails (rather than the mapped task later).
+ */
+function unmappablePush(spec: DagSpec, task: TaskSpec, value: unknown): Extract<Outcome, { kind: 'failed' }> | null {
+  const consumer = spec.tasks.find((t) => t.mapped?.args.some(({ source }) =>
+    'xcom' in source && source.xcom.task_id === task.task_id && source.xcom.key === 'return_value'));
+  if (!consumer || task.mapped) return null;
+  const problem = unmappableReason(value ?? null);
+  return problem ? { kind: 'failed', retryable: true, error: `task "${consumer.task_id}" expands over this task's return value, but ${problem}` } : null;
 }
 
 function outcomeOfError(err: unknown): Outcome {

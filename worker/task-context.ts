@@ -40,8 +40,7 @@ export async function buildTemplateContextFor(db: Db, spec: DagSpec, task: TaskS
     logical_date: ti.logical_date, data_interval_start: ti.data_interval_start, data_interval_end: ti.data_interval_end,
     run_type: ti.run_type, conf: ti.conf, params, timezone: spec.timezone,
     prev_data_interval_start_success: null, prev_data_interval_end_success: null,
-    xcom: (taskId, key, mapIndex) => xcoms.find((x) => x.task_id === taskId && x.key === key
-      && (mapIndex === null ? true : x.map_index === mapIndex))?.value,
+    xcom: (taskId, key, mapIndex) => xcomValue(spec, xcoms, taskId, key, mapIndex),
     variable: (key) => vars.find((v) => v.key === key)?.val,
     connection: (id) => conns.find((c) => c.conn_id === id) ?? (id === METADATA_CONN_ID ? fromUrl(id, metadataUrl) : undefined),
     task: { task_id: task.task_id, operator: task.operator, retries: task.retries, queue: task.queue, pool: task.pool },
@@ -76,14 +75,14 @@ export function makeTaskContext(
     skip: async (taskIds) => {
       if (taskIds.length === 0) return;
       await db.raw(`update task_instance set state = 'skipped', end_date = now(), updated_at = now()
-        where dag_run_id = ? and task_id = any(?) and map_index = -1 and state is null`, [ti.dag_run_id, [...taskIds]]);
+        where dag_run_id = ? and task_id = any(?) and state is null`, [ti.dag_run_id, [...taskIds]]);
       onSkip?.();
     },
     upstream: spec.tasks.filter((t) => task?.upstream.includes(t.task_id)),
     ti: {
       dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index,
       try_number: ti.try_number, max_tries: ti.max_tries, try_started_at: ti.try_started_at,
-      xcom_pull: (opts) => xcomPull(db, ti, opts),
+      xcom_pull: (opts) => xcomPull(db, spec, ti, opts),
       xcom_push: async (key, value) => {
         await db.raw(`insert into xcom (dag_run_id, task_id, map_index, key, value) values (?, ?, ?, ?, ?)
           on conflict (dag_run_id, task_id, map_index, key) do update set value = excluded.value, timestamp = now()`,
@@ -93,12 +92,28 @@ export function makeTaskContext(
   };
 }
 
+/**
+ * One task's XCom. Without a map index, a mapped task's value is the list of its
+ * instances' values in map_index order (Airflow's lazy sequence, materialized).
+ */
+function xcomValue(spec: DagSpec, xcoms: readonly XComRow[], taskId: string, key: string, mapIndex: number | null): unknown {
+  const mine = xcoms.filter((x) => x.task_id === taskId && x.key === key);
+  if (mapIndex !== null) return mine.find((x) => x.map_index === mapIndex)?.value;
+  if (!spec.tasks.find((t) => t.task_id === taskId)?.mapped) return mine[0]?.value;
+  const instances = mine.filter((x) => x.map_index >= 0).sort((a, b) => a.map_index - b.map_index);
+  return instances.length ? instances.map((x) => x.value) : undefined;
+}
+
 /** Airflow's xcom_pull: one task id → its value; a list → a list of values (missing → null). */
-async function xcomPull(db: Db, ti: StartedTask, opts: XComPullOptions = {}): Promise<unknown> {
+async function xcomPull(db: Db, spec: DagSpec, ti: StartedTask, opts: XComPullOptions = {}): Promise<unknown> {
   const key = opts.key ?? 'return_value';
   const ids = opts.task_ids === undefined ? [] : [opts.task_ids].flat();
   const found = await rows<XComRow>(db, `select task_id, map_index, key, value from xcom
     where dag_run_id = ? and key = ? and task_id = any(?)`, [ti.dag_run_id, key, ids]);
-  const valueOf = (id: string) => found.find((f) => f.task_id === id)?.value ?? null;
+  const indexes = opts.map_indexes === undefined ? null : [opts.map_indexes].flat();
+  const valueOf = (id: string): unknown => (indexes === null
+    ? xcomValue(spec, found, id, key, null)
+    : Array.isArray(opts.map_indexes) ? indexes.map((i) => xcomValue(spec, found, id, key, i) ?? null)
+      : xcomValue(spec, found, id, key, indexes[0]!)) ?? null;
   return Array.isArray(opts.task_ids) ? ids.map(valueOf) : valueOf(ids[0] ?? '');
 }

@@ -10,6 +10,11 @@ import { testTask } from '../task-test.ts';
 import { parseDateArg, parseFormat, printRows, type OutputFormat } from '../output.ts';
 import { withRuntime } from '../runtime.ts';
 
+interface ClearOptions {
+  taskRegex?: string; upstream?: boolean; downstream?: boolean; startDate?: string; endDate?: string;
+  onlyFailed?: boolean; onlyRunning?: boolean; yes?: boolean;
+}
+
 export function registerTaskCommands(program: Command): void {
   const tasks = program.command('tasks').description('task instances');
 
@@ -41,21 +46,27 @@ export function registerTaskCommands(program: Command): void {
 
   tasks.command('clear <dag_id>').description('clear task instances so they run again (retries given anew)')
     .option('-t, --task-regex <regex>', 'only tasks whose id matches')
+    .option('-u, --upstream', 'also the upstream tasks of the matched tasks, transitively')
+    .option('-d, --downstream', 'also the downstream tasks of the matched tasks, transitively')
     .option('-s, --start-date <date>', 'only runs with a logical date at or after this')
     .option('-e, --end-date <date>', 'only runs with a logical date at or before this')
     .option('-f, --only-failed', 'only failed and upstream_failed task instances')
+    .option('-r, --only-running', 'only running task instances')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (dagId: string, o: { taskRegex?: string; startDate?: string; endDate?: string; onlyFailed?: boolean; yes?: boolean }) => withRuntime(async (rt) => {
+    .action(async (dagId: string, o: ClearOptions) => withRuntime(async (rt) => {
       const [dag] = await rows(rt.db, 'select 1 from dag where dag_id = ?', [dagId]);
       if (!dag) throw new NotFoundError(`DAG "${dagId}" not found`);
-      if (o.taskRegex) { try { new RegExp(o.taskRegex); } catch { throw new UserInputError(`--task-regex is not a valid regular expression: ${o.taskRegex}`); } }
       const targets = await findClearTargets(rt.db, {
-        dag_id: dagId, task_regex: o.taskRegex, only_failed: o.onlyFailed,
+        dag_id: dagId, task_regex: o.taskRegex, only_failed: o.onlyFailed, only_running: o.onlyRunning,
+        include_upstream: o.upstream, include_downstream: o.downstream,
         start_date: o.startDate ? parseDateArg(o.startDate, '--start-date') : undefined,
         end_date: o.endDate ? parseDateArg(o.endDate, '--end-date') : undefined,
       });
       if (targets.length === 0) { process.stdout.write('No task instances to clear\n'); return; }
-      for (const t of targets) process.stdout.write(`  ${t.run_id}  ${t.task_id}  (${t.state ?? 'none'})\n`);
+      for (const t of targets) {
+        const mapped = t.map_index >= 0 ? `[${t.map_index}]` : '';
+        process.stdout.write(`  ${t.run_id}  ${t.task_id}${mapped}  (${t.state ?? 'none'})\n`);
+      }
       if (!o.yes) {
         if (!process.stdin.isTTY) throw new UserInputError('refusing to clear without confirmation: pass -y');
         const rl = readline.createInterface({ input: process.stdin, output: process.stdout });

@@ -10,8 +10,12 @@ import type { DurationInput } from '../time/duration.ts';
 
 export interface DagArgs {
   dag_id: string;
-  /** Cron string, preset ("@daily"), "@once", "@continuous", a duration, or null (manual only). */
-  schedule?: string | number | { days?: number; hours?: number; minutes?: number; seconds?: number } | null;
+  /**
+   * Cron string, preset ("@daily"), "@once", "@continuous", a duration, a list of assets
+   * (Asset objects or URIs: run when all were updated), or null (manual only).
+   */
+  schedule?: string | number | { days?: number; hours?: number; minutes?: number; seconds?: number }
+    | ReadonlyArray<string | { uri: string }> | null;
   start_date?: Date | string | null;
   end_date?: Date | string | null;
   /** IANA time zone of the schedule; defaults to the start_date's offset or UTC. */

@@ -5,7 +5,8 @@
  * What the values are is only known at run time, so the expanded arguments are
  * validated then, by the worker, when it builds each instance's operator.
  */
-import type { MapSource, MapSpec } from '../dag/spec.ts';
+import { MAX_MAP_LENGTH, type MapSpec } from '../dag/spec.ts';
+import { COMMON_ARG_NAMES } from './task-args.ts';
 
 /** A reference to an upstream task's XCom (Airflow's XComArg, from `task.output`). */
 export class XComArg {
@@ -30,18 +31,28 @@ export function constructExpanding<T>(names: Iterable<string>, build: () => T): 
   }
 }
 
-/** Validate `expand({...})`'s argument and compile it to the serialized form. */
-export function compileMapSpec(where: string, map: Record<string, unknown>, reserved: readonly string[]): MapSpec {
+/** Arguments that configure the task itself rather than its work: never mapped (as in Airflow). */
+const UNMAPPABLE = new Set([...COMMON_ARG_NAMES, 'task_id', 'dag', 'task_group']);
+
+/** The shape of `expand({...})`'s argument: checked before the operator is even built. */
+export function checkExpandNames(where: string, map: Record<string, unknown>): void {
   if (!map || typeof map !== 'object' || Array.isArray(map) || Object.keys(map).length === 0) {
     throw new Error(`${where}: expand() needs an object of argument name -> list of values (or an upstream .output)`);
   }
-  const args: Record<string, MapSource> = {};
+  const bad = Object.keys(map).find((name) => UNMAPPABLE.has(name));
+  if (bad) throw new Error(`${where}: "${bad}" cannot be mapped (give it to partial() instead)`);
+}
+
+/** Validate `expand({...})`'s argument and compile it to the serialized form. */
+export function compileMapSpec(where: string, map: Record<string, unknown>): MapSpec {
+  checkExpandNames(where, map);
+  const args: MapSpec['args'] = [];
   for (const [name, source] of Object.entries(map)) {
-    if (reserved.includes(name)) throw new Error(`${where}: "${name}" cannot be mapped (give it to partial() instead)`);
     if (source instanceof XComArg || isXComArgLike(source)) {
-      args[name] = { xcom: { task_id: source.task_id, key: source.key } };
+      args.push({ name, source: { xcom: { task_id: source.task_id, key: source.key } } });
     } else if (Array.isArray(source)) {
-      args[name] = { literal: JSON.parse(JSON.stringify(source)) as unknown[] };
+      if (source.length > MAX_MAP_LENGTH) throw new Error(`${where}: expand(): "${name}" has ${source.length} values; at most ${MAX_MAP_LENGTH} instances are allowed`);
+      args.push({ name, source: { literal: JSON.parse(JSON.stringify(source)) as unknown[] } });
     } else {
       throw new Error(`${where}: expand(): "${name}" must be a list or an upstream task's .output, got ${typeof source}`);
     }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { TRIGGER_RULES, WEIGHT_RULES, type TriggerRule, type WeightRule } from '../model/states.ts';
+import { assetUriOf } from '../schedule/assets.ts';
 import { optionalMs, toMs, type DurationInput } from '../time/duration.ts';
 import { TASK_CALLBACK_NAMES, type TaskCallback, type TaskCallbackName } from './callbacks.ts';
 
@@ -126,7 +127,7 @@ export function resolveTaskArgs(
     owner: a.owner,
     max_active_tis_per_dag: a.max_active_tis_per_dag,
     wait_for_downstream: a.wait_for_downstream,
-    outlets: [...new Set(a.outlets.map((o) => (typeof o === 'string' ? o : o.uri)))],
+    outlets: [...new Set(a.outlets.map((o, i) => assetUriOf(o, `${where}: outlets[${i}]`)))],
     callbacks,
   };
 }

@@ -48,10 +48,14 @@ export interface TaskSpec {
  * task's XCom (which must be a list). Several arguments expand as a cross product,
  * the last one varying fastest, as in Airflow.
  */
+/** The most instances one mapped task may expand to (Airflow's max_map_length default). */
+export const MAX_MAP_LENGTH = 1024;
+
 export type MapSource = { literal: unknown[] } | { xcom: { task_id: string; key: string } };
 
 export interface MapSpec {
-  args: Record<string, MapSource>;
+  /** In the author's order (a list, because PostgreSQL's jsonb does not keep key order). */
+  args: Array<{ name: string; source: MapSource }>;
 }
 
 export interface DagSpec {

@@ -8,3 +8,4 @@ export { compileSchedule, describeSchedule } from './spec.ts';
 export { nextRunInfo } from './next-run.ts';
 export { manualRunInfo } from './manual.ts';
 export { backfillRunInfos, BACKFILL_MAX_RUNS } from './backfill.ts';
+export { assetUriOf, compileAssetSchedule, validateAssetUri } from './assets.ts';

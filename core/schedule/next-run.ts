@@ -25,6 +25,7 @@ export function nextRunInfo(spec: ScheduleSpec, opts: NextRunOptions): RunInfo |
 
   switch (spec.kind) {
     case 'none':
+    case 'assets': // asset-triggered runs come from asset events (scheduler/create-asset-runs.ts)
       return null;
     case 'once':
       return nextOnceRun({ start, end_date, has_run: last !== null, now });

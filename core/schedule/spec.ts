@@ -3,6 +3,7 @@
  * bad schedule fails loudly with the offending value instead of at run time.
  */
 import { CronExpressionParser } from 'cron-parser';
+import { compileAssetSchedule } from './assets.ts';
 import { CronSyntaxError, normalizeCron } from './cron-syntax.ts';
 import { parseInterval } from './interval.ts';
 import { assertTimezone } from './timezone.ts';
@@ -40,8 +41,8 @@ function compileCron(text: string, timezone: string): ScheduleSpec {
 
 /**
  * input: cron / preset / "@once" / "@continuous" / ISO-8601 duration ("PT1H") /
- * "None" string, a number of seconds, a {days,hours,minutes,seconds} object, or
- * null/undefined (manual only). Throws an Error naming the bad value and why.
+ * "None" string, a number of seconds, a {days,hours,minutes,seconds} object, a list
+ * of assets (Asset objects or URI strings), or null/undefined (manual only). Throws an Error naming the bad value and why.
  */
 export function compileSchedule(input: unknown, timezone: string): ScheduleSpec {
   assertTimezone(timezone);
@@ -60,6 +61,10 @@ export function compileSchedule(input: unknown, timezone: string): ScheduleSpec 
     return compileCron(text, timezone);
   }
 
+  if (Array.isArray(input)) return compileAssetSchedule(input);
+  // A single Asset, as Airflow allows: the same as a one-element list.
+  if (typeof input === 'object' && 'uri' in input) return compileAssetSchedule([input]);
+
   if (typeof input === 'number' || (typeof input === 'object' && !Array.isArray(input))) {
     // toMs (via parseInterval) checks the number / object fields and names the value.
     return {
@@ -71,7 +76,8 @@ export function compileSchedule(input: unknown, timezone: string): ScheduleSpec 
 
   throw new Error(
     `invalid schedule ${show(input)}: expected a cron string or preset, "@once", "@continuous", ` +
-      `an ISO-8601 duration, a number of seconds, a {days, hours, minutes, seconds} object, or null`,
+      `an ISO-8601 duration, a number of seconds, a {days, hours, minutes, seconds} object, ` +
+      `a list of assets, or null`,
   );
 }
 
@@ -107,5 +113,7 @@ export function describeSchedule(spec: ScheduleSpec): string {
       return spec.expression;
     case 'interval':
       return describeInterval(spec.interval_ms);
+    case 'assets':
+      return `Asset(${spec.uris.join(', ')})`;
   }
 }

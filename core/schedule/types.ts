@@ -10,7 +10,8 @@ export type ScheduleSpec =
   | { kind: 'once' } // "@once"
   | { kind: 'continuous' } // "@continuous"
   | { kind: 'cron'; expression: string; timezone: string } // 5-field cron (presets resolved)
-  | { kind: 'interval'; interval_ms: number; timezone: string }; // fixed interval
+  | { kind: 'interval'; interval_ms: number; timezone: string } // fixed interval
+  | { kind: 'assets'; uris: string[] }; // [Asset, ...]: when all were updated (no time-based runs)
 
 export interface DataInterval {
   start: Date;

@@ -7,11 +7,13 @@ import type { Knex } from 'knex';
 import type { DagSpec } from '../dag/spec.ts';
 import type { TaskStateOrNone } from '../model/states.ts';
 import { decidePending, type Decision, type TiState } from './decide.ts';
+import { expandMappedTask } from './expand-mapped.ts';
 import { rows, type Executor } from './sql.ts';
 
 export interface RunRef { id: number; dag_id: string; logical_date: Date | null }
 
 export async function writeDecisions(trx: Knex.Transaction, decisions: readonly Decision[]): Promise<number> {
+  decisions = decisions.filter((d) => !d.expand);
   let written = 0;
   for (const to of ['scheduled', 'skipped', 'upstream_failed'] as const) {
     const group = decisions.filter((d) => d.to === to);
@@ -45,14 +47,35 @@ export async function previousStates(db: Executor, run: RunRef, taskIds: readonl
   return result;
 }
 
-/** Decide every pending task instance of a run and write the outcome. */
+/**
+ * Decide every pending task instance of a run and write the outcome. Expanding a mapped
+ * task can finish it at once (an empty list skips it), which its downstream tasks must
+ * see: then the run is decided again, at most once per mapped task.
+ */
 export async function decideWholeRun(trx: Knex.Transaction, spec: DagSpec, run: RunRef, now: Date): Promise<Decision[]> {
+  const all: Decision[] = [];
+  for (let round = 0; round <= spec.tasks.length; round++) {
+    const decisions = await decideOnce(trx, spec, run, now);
+    all.push(...decisions);
+    let finishedByExpansion = false;
+    for (const d of decisions.filter((x) => x.expand)) {
+      const outcome = await expandMappedTask(trx, spec, run, d.task_id);
+      finishedByExpansion ||= outcome === 'skipped' || outcome === 'failed';
+    }
+    if (!finishedByExpansion) break;
+  }
+  return all;
+}
+
+async function decideOnce(trx: Knex.Transaction, spec: DagSpec, run: RunRef, now: Date): Promise<Decision[]> {
   const tis = await rows<TiState>(trx,
-    `select id, task_id, state, next_retry_at, reschedule_at from task_instance
-     where dag_run_id = ? and map_index = -1`, [run.id]);
-  const byTask = new Map(tis.map((t) => [t.task_id, t]));
-  const dependsOnPast = spec.tasks.filter((t) => t.depends_on_past && byTask.get(t.task_id)?.state === null);
-  const previous = await previousStates(trx, run, dependsOnPast.map((t) => t.task_id));
+    `select id, task_id, map_index, state, next_retry_at, reschedule_at from task_instance
+     where dag_run_id = ? order by task_id, map_index`, [run.id]);
+  const byTask = new Map<string, TiState[]>();
+  for (const t of tis) byTask.set(t.task_id, [...(byTask.get(t.task_id) ?? []), t]);
+  const dependsOnPast = spec.tasks.filter((t) => t.depends_on_past && byTask.get(t.task_id)?.some((x) => x.state === null));
+  const pastIds = dependsOnPast.flatMap((t) => (t.wait_for_downstream ? [t.task_id, ...t.downstream] : [t.task_id]));
+  const previous = await previousStates(trx, run, [...new Set(pastIds)]);
   const decisions = decidePending({ spec, tis: byTask, previous, now });
   await writeDecisions(trx, decisions);
   return decisions;

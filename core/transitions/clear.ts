@@ -2,39 +2,17 @@
  * Clearing task instances, as Airflow does: each cleared instance returns to "none"
  * with its retries given anew (max_tries = tries so far + retries), and its run goes
  * back to queued so the scheduler picks it up. A running instance is cleared too; its
- * worker notices at the next heartbeat and stops it.
+ * worker notices at the next heartbeat and stops it. Which instances to clear:
+ * clear-targets.ts.
  */
-import type { Knex } from 'knex';
 import type { Db } from '../db/connect.ts';
 import { notifyScheduler } from './notify.ts';
 import { loadSpec } from './spec-cache.ts';
 import { rows } from './sql.ts';
 
-export interface ClearFilter {
-  dag_id: string;
-  task_regex?: string;
-  start_date?: Date;
-  end_date?: Date;
-  only_failed?: boolean;
-  run_ids?: number[];
-}
-
-export interface ClearTarget { id: number; run_id: string; task_id: string; state: string | null; logical_date: Date | null }
-
-export async function findClearTargets(db: Db | Knex.Transaction, f: ClearFilter): Promise<ClearTarget[]> {
-  return rows<ClearTarget>(db, `
-    select ti.id, ti.run_id, ti.task_id, ti.state, r.logical_date
-    from task_instance ti join dag_run r on r.id = ti.dag_run_id
-    where ti.dag_id = ?
-      and (?::text is null or ti.task_id ~ ?::text)
-      and (?::timestamptz is null or r.logical_date >= ?::timestamptz)
-      and (?::timestamptz is null or r.logical_date <= ?::timestamptz)
-      and (not ?::boolean or ti.state in ('failed', 'upstream_failed'))
-      and (?::bigint[] is null or r.id = any(?::bigint[]))
-    order by r.logical_date, ti.task_id`,
-  [f.dag_id, f.task_regex ?? null, f.task_regex ?? null, f.start_date ?? null, f.start_date ?? null,
-    f.end_date ?? null, f.end_date ?? null, f.only_failed ?? false, f.run_ids ?? null, f.run_ids ?? null]);
-}
+// Selecting what to clear lives apart (pure graph walk + read-only queries) so that the
+// CLI, backfills and the REST API share it; re-exported for existing callers.
+export { findClearTargets, type ClearFilter, type ClearTarget } from './clear-targets.ts';
 
 export async function clearTaskInstances(db: Db, tiIds: readonly number[]): Promise<number> {
   if (tiIds.length === 0) return 0;

@@ -30,23 +30,33 @@ export async function explainTaskInstance(db: Db, dagId: string, runId: string, 
   const task = spec.tasks.find((t) => t.task_id === taskId);
   if (!task) throw new NotFoundError(`task "${taskId}" is not in DAG "${dagId}"`);
   const upstream = await rows<{ state: TaskStateOrNone }>(db,
-    'select state from task_instance where dag_run_id = ? and task_id = any(?) and map_index = -1', [ti.dag_run_id, task.upstream]);
-  const previous = task.depends_on_past
-    ? (await previousStates(db, { id: ti.dag_run_id, dag_id: dagId, logical_date: ti.logical_date }, [taskId])).get(taskId) ?? 'no_previous_run'
-    : 'no_previous_run';
-  const [usage] = await rows<{ active_tasks: number; pool_slots: number | null; pool_used: number }>(db, `
+    'select state from task_instance where dag_run_id = ? and task_id = any(?)', [ti.dag_run_id, task.upstream]);
+  const past = task.depends_on_past
+    ? await previousStates(db, { id: ti.dag_run_id, dag_id: dagId, logical_date: ti.logical_date },
+      task.wait_for_downstream ? [taskId, ...task.downstream] : [taskId])
+    : new Map<string, TaskStateOrNone | 'no_previous_run'>();
+  const previous = past.get(taskId) ?? 'no_previous_run';
+  const [usage] = await rows<{ active_tasks: number; active_of_task: number; pool_slots: number | null; pool_used: number }>(db, `
     select (select count(*)::int from task_instance where dag_id = ? and state in ('queued', 'running')) as active_tasks,
+      (select count(*)::int from task_instance where dag_id = ? and task_id = ? and state in ('queued', 'running')) as active_of_task,
       (select slots from slot_pool where pool = ?) as pool_slots,
       (select coalesce(sum(pool_slots), 0)::int from task_instance where pool = ? and state in ('queued', 'running')) as pool_used`,
-  [dagId, ti.pool, ti.pool]);
+  [dagId, dagId, taskId, ti.pool, ti.pool]);
   const ctx = {
     now: new Date(),
     ti: { state: ti.state, try_number: ti.try_number, max_tries: ti.max_tries, next_retry_at: ti.next_retry_at, reschedule_at: ti.reschedule_at },
-    task: { trigger_rule: task.trigger_rule, depends_on_past: task.depends_on_past, pool: ti.pool, pool_slots: ti.pool_slots },
+    task: {
+      trigger_rule: task.trigger_rule, depends_on_past: task.depends_on_past, pool: ti.pool, pool_slots: ti.pool_slots,
+      wait_for_downstream: task.wait_for_downstream, downstream: task.downstream,
+    },
     run: { state: ti.run_state },
-    dag: { is_paused: ti.is_paused, active_tasks: usage?.active_tasks ?? 0, max_active_tasks: ti.max_active_tasks },
+    dag: {
+      is_paused: ti.is_paused, active_tasks: usage?.active_tasks ?? 0, max_active_tasks: ti.max_active_tasks,
+      active_tis_of_task: usage?.active_of_task ?? 0, max_active_tis_per_dag: task.max_active_tis_per_dag ?? null,
+    },
     upstream: countUpstream(upstream.map((u) => u.state)),
     previous,
+    previous_downstream: past,
     pool: { exists: usage?.pool_slots !== null && usage?.pool_slots !== undefined, open_slots: (usage?.pool_slots ?? 0) - (usage?.pool_used ?? 0) },
   };
   const deps = ti.state === 'scheduled' ? evaluateDeps(QUEUE_DEPS, ctx) : evaluateDeps(SCHEDULE_DEPS, ctx);

@@ -86,9 +86,12 @@ export function prepareFinish(spec: DagSpec, run: RunRef, ti: FinishingTask, out
   const nextRetry = state === 'up_for_retry'
     ? new Date(end.getTime() + retryDelayMs(task, { dag_id: spec.dag_id, task_id: ti.task_id, logical_date: run.logical_date, try_number: ti.try_number })).toISOString()
     : outcome.kind === 'reschedule' ? outcome.at.toISOString() : null;
-  const down = state === 'success' ? downstreamConditions(spec, task) : [];
+  // A mapped instance is one of several: whether its downstream tasks are ready depends
+  // on its siblings, which the full evaluator counts.
+  const mappedWithDownstream = Boolean(task.mapped) && task.downstream.length > 0;
+  const down = state === 'success' && !task.mapped ? downstreamConditions(spec, task) : [];
   return {
-    spec, run, task, state, hasDownstream: down.length > 0, cascade,
+    spec, run, task, state, hasDownstream: down.length > 0, cascade: cascade || mappedWithDownstream,
     args: {
       ti_id: ti.id, try: ti.try_number, expected: ti.expected_state, state, end_date: endIso,
       duration: (end.getTime() - ti.start_date.getTime()) / 1000, next_retry: nextRetry,
@@ -149,6 +152,8 @@ async function settle(db: Db, p: PreparedFinish, reply: FinishReply): Promise<Fi
   const needsFullDecision = state !== 'success' || p.cascade || (reply.not_ready ?? []).some((n) => {
     const downTask = spec.tasks.find((t) => t.task_id === n.task_id);
     if (!downTask) return false;
+    // The reply holds one state per task; a mapped upstream has several: decide fully.
+    if (downTask.mapped || downTask.upstream.some((u) => spec.tasks.find((t) => t.task_id === u)?.mapped)) return true;
     const states = downTask.upstream.map((u) => (u === task.task_id ? 'success' : n.states[u] ?? null));
     return evaluateTriggerRule(downTask.trigger_rule, countUpstream(states)).kind !== 'wait';
   });
@@ -181,8 +186,12 @@ function downstreamConditions(spec: DagSpec, task: TaskSpec): DownCondition[] {
   const conditions = task.downstream.flatMap((id) => {
     const d = spec.tasks.find((t) => t.task_id === id);
     if (!d) return [];
-    // depends_on_past needs the previous run: leave such tasks to the full evaluator.
-    const ok = d.depends_on_past ? null : readyAfterUpstreamSuccess(d.trigger_rule);
+    // depends_on_past needs the previous run, a mapped task needs expanding, and a mapped
+    // upstream has several instances (the shortcut reads one per task): leave those to
+    // the full evaluator.
+    const needsFull = d.depends_on_past || Boolean(d.mapped)
+      || d.upstream.some((u) => Boolean(spec.tasks.find((t) => t.task_id === u)?.mapped));
+    const ok = needsFull ? null : readyAfterUpstreamSuccess(d.trigger_rule);
     return [{ task_id: id, others: d.upstream.filter((u) => u !== task.task_id), ok }];
   });
   conditionCache.set(task, conditions);

@@ -7,9 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { clearTaskInstances } from '../../core/transitions/clear.ts';
 import { rows } from '../../core/transitions/sql.ts';
 import type { Harness } from '../support/harness.ts';
-import { createHarness, maxOverlap, sample, tries } from '../support/sched-helpers.ts';
+import { createHarness, maxOverlap, sample, sleep, tries } from '../support/sched-helpers.ts';
 
 describe('scheduling: reschedule mode and max_active_tis_per_dag', function () {
   this.timeout(60_000);
@@ -33,6 +34,13 @@ const waiter = task({ task_id: 'waiter', dag, retries: 0 }, (ctx) => {
 });
 const after = task({ task_id: 'after', dag }, () => 'done');
 waiter.rshift(after);
+`);
+    const flag = path.join(dir, 'b-may-pass');
+    h.writeDag('wfd.ts', `
+import { DAG, BashOperator } from 'updraft';
+const dag = new DAG({ dag_id: 'wfd', schedule: null, start_date: '2026-01-01', max_active_runs: 4 });
+const a = new BashOperator({ task_id: 'a', dag, wait_for_downstream: true, bash_command: 'true' });
+a.rshift(new BashOperator({ task_id: 'b', dag, bash_command: 'test -f ${flag}' }));
 `);
     h.writeDag('capped.ts', `
 import { DAG, BashOperator } from 'updraft';
@@ -80,5 +88,19 @@ new BashOperator({ task_id: 'free', dag, bash_command: 'sleep 0.3' });
     expect(capped).to.have.length(4);
     expect(maxOverlap(capped)).to.equal(1);
     expect(maxOverlap(free)).to.be.greaterThan(1);
+  });
+
+  it('wait_for_downstream: a task waits for its previous instance\'s downstream tasks, and goes once they succeed', async () => {
+    const first = await h.trigger({ dag_id: 'wfd', run_id: 'first', logical_date: new Date('2026-01-01T00:00:00Z') });
+    expect(await h.waitForRun('wfd', first.run_id)).to.equal('failed');
+    expect(await h.taskStates('wfd', 'first')).to.deep.equal({ a: 'success', b: 'failed' });
+    const second = await h.trigger({ dag_id: 'wfd', run_id: 'second', logical_date: new Date('2026-01-02T00:00:00Z') });
+    await sleep(1500);
+    expect(await h.taskStates('wfd', 'second')).to.deep.equal({ a: null, b: null });
+    fs.writeFileSync(path.join(dir, 'b-may-pass'), '');
+    const [b] = await rows<{ id: number }>(h.db, `select id from task_instance where dag_id = 'wfd' and run_id = 'first' and task_id = 'b'`);
+    await clearTaskInstances(h.db, [b!.id]);
+    expect(await h.waitForRun('wfd', 'first')).to.equal('success');
+    expect(await h.waitForRun('wfd', second.run_id)).to.equal('success');
   });
 });

@@ -109,7 +109,8 @@ describe('compileSchedule', () => {
     [{ weeks: 1 }, /^invalid schedule \{"weeks":1\}: unknown duration field "weeks"/],
     [{}, /^invalid schedule \{\}: an interval must be longer than zero/],
     [true, /^invalid schedule true: expected a cron string/],
-    [['0 0 * * *'], /expected a cron string/],
+    // A list is an asset schedule now: a cron string in it is a bad asset URI.
+    [['0 0 * * *'], /^invalid schedule: entry 0: invalid asset URI "0 0 \* \* \*": it contains whitespace/],
   ];
   for (const [input, message] of badDurations) {
     it(`rejects ${JSON.stringify(input)} with a clear message`, () => {

@@ -12,7 +12,7 @@ import { dagrunRunning } from './dagrun-running.ts';
 import { notInRetryPeriod } from './not-in-retry-period.ts';
 import { poolExists } from './pool-exists.ts';
 import { poolSlotsAvailable } from './pool-slots-available.ts';
-import { prevDagrunSucceeded } from './prev-dagrun.ts';
+import { pastDependencyUnmet, prevDagrunSucceeded } from './prev-dagrun.ts';
 import { readyToReschedule } from './ready-to-reschedule.ts';
 import { taskConcurrency } from './task-concurrency.ts';
 import { triggerRuleMet } from './trigger-rule.ts';
@@ -20,10 +20,11 @@ import type { Dep, DepStatus, TiDepContext } from './types.ts';
 import { validStateForScheduling } from './valid-state.ts';
 
 export type { Dep, DepStatus, TiDepContext } from './types.ts';
+export type { PreviousState } from './prev-dagrun.ts';
 export { SCHEDULABLE_STATES } from './valid-state.ts';
 export {
   dagTiSlotsAvailable, dagUnpaused, dagrunRunning, notInRetryPeriod, poolExists, poolSlotsAvailable,
-  prevDagrunSucceeded, readyToReschedule, taskConcurrency, triggerRuleMet, validStateForScheduling,
+  pastDependencyUnmet, prevDagrunSucceeded, readyToReschedule, taskConcurrency, triggerRuleMet, validStateForScheduling,
 };
 
 export const SCHEDULE_DEPS: readonly Dep[] = Object.freeze([
