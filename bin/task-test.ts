@@ -3,7 +3,9 @@
  * printing its log and return value. Nothing is written to the database (Airflow's
  * behaviour), so it is safe to try a task against production metadata.
  */
-import { errorMessage, isTaskReschedule } from '../core/errors.ts';
+import type { TaskSpec } from '../core/dag/spec.ts';
+import { errorMessage, isTaskReschedule, UserInputError } from '../core/errors.ts';
+import { mapLength, valuesAt } from '../core/transitions/map-values.ts';
 import { manualRunInfo } from '../core/schedule/index.ts';
 import { renderFields } from '../core/templating/index.ts';
 import { loadSpec } from '../core/transitions/spec-cache.ts';
@@ -13,7 +15,7 @@ import { operatorFor } from '../worker/operator-loader.ts';
 import { buildTemplateContextFor, connectionSettings, makeTaskContext } from '../worker/task-context.ts';
 import type { Runtime } from './runtime.ts';
 
-export async function testTask(rt: Runtime, dagId: string, taskId: string, logicalDate: Date): Promise<boolean> {
+export async function testTask(rt: Runtime, dagId: string, taskId: string, logicalDate: Date, mapIndex?: number): Promise<boolean> {
   const versionId = await latestVersionId(rt.db, dagId);
   const spec = await loadSpec(rt.db, versionId);
   const task = spec.tasks.find((t) => t.task_id === taskId);
@@ -21,16 +23,18 @@ export async function testTask(rt: Runtime, dagId: string, taskId: string, logic
   const info = manualRunInfo(spec.schedule, logicalDate);
   const ti: StartedTask = {
     id: 0, dag_run_id: 0, dag_id: dagId, run_id: `__updraft_temporary_run_${logicalDate.toISOString()}__`,
-    task_id: taskId, map_index: -1, try_number: 1, max_tries: task.retries, start_date: new Date(), try_started_at: new Date(),
+    task_id: taskId, map_index: task.mapped ? mapIndex ?? 0 : -1, try_number: 1, max_tries: task.retries,
+    start_date: new Date(), try_started_at: new Date(),
     logical_date: logicalDate, data_interval_start: info.data_interval.start, data_interval_end: info.data_interval.end,
     run_type: 'manual', conf: {}, dag_version_id: versionId,
   };
   const say = (stream: string) => (m: string) => process.stdout.write(`[${taskId}${stream}] ${m}\n`);
   const log = { info: say(''), warn: say(' stderr'), error: say(' error') };
+  const mapValues = task.mapped ? literalMapValues(task, ti.map_index) : null;
   try {
-    const operator = await operatorFor(spec, task, versionId);
+    const operator = await operatorFor(spec, task, versionId, mapValues);
     const template = await buildTemplateContextFor(rt.db, spec, task, ti, connectionSettings(rt.config));
-    const args = renderFields(operator.args, operator.templateFields, template);
+    const args = renderFields(mapValues ? operator.argsWithMapped(mapValues) : operator.args, operator.templateFields, template);
     const controller = new AbortController();
     const ctx = makeTaskContext(rt.db, spec, ti, template, log, controller.signal, connectionSettings(rt.config));
     // xcom_push in a test would write to a run that does not exist: print it instead.
@@ -55,4 +59,19 @@ async function executeThroughReschedules(run: () => Promise<unknown>): Promise<u
       await new Promise((res) => setTimeout(res, Math.max(0, err.at.getTime() - Date.now())));
     }
   }
+}
+
+/**
+ * A mapped task's values for one instance. There is no run, so only literal lists can be
+ * expanded; an XCom source is a clear error pointing to `dags test`.
+ */
+function literalMapValues(task: TaskSpec, mapIndex: number): Record<string, unknown> {
+  const lists = task.mapped!.args.map(({ name, source }) => {
+    if ('literal' in source) return { name, values: source.literal };
+    throw new UserInputError(`task "${task.task_id}" expands "${name}" over the XCom of task "${source.xcom.task_id}", `
+      + 'which tasks test cannot read (it runs outside any DAG run): use `updraft dags test` instead');
+  });
+  const length = mapLength(lists);
+  if (mapIndex < 0 || mapIndex >= length) throw new UserInputError(`task "${task.task_id}" has ${length} mapped instances: --map-index must be 0..${length - 1}`);
+  return valuesAt(lists, mapIndex);
 }

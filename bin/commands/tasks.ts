@@ -25,21 +25,24 @@ export function registerTaskCommands(program: Command): void {
       if (!run) throw new NotFoundError(`DAG "${dagId}" has no run "${runId}"`);
       const list = await rows<Record<string, unknown>>(rt.db, `
         select dag_id, run_id, task_id, map_index, coalesce(state, 'none') as state, try_number, start_date, end_date
-        from task_instance where dag_id = ? and run_id = ? order by id`, [dagId, runId]);
-      printRows(list, ['dag_id', 'run_id', 'task_id', 'state', 'try_number', 'start_date', 'end_date'], o.output);
+        from task_instance where dag_id = ? and run_id = ? order by id, map_index`, [dagId, runId]);
+      printRows(list, ['dag_id', 'run_id', 'task_id', 'map_index', 'state', 'try_number', 'start_date', 'end_date'], o.output);
     }));
 
   tasks.command('test <dag_id> <task_id> [logical_date]').description('run one task in the foreground; no state is recorded')
-    .action(async (dagId: string, taskId: string, logical?: string) => withRuntime(async (rt) => {
-      const ok = await testTask(rt, dagId, taskId, logical ? parseDateArg(logical, 'logical_date') : new Date());
+    .option('-m, --map-index <n>', 'for a task mapped over literal lists: the instance to run', parseMapIndex)
+    .action(async (dagId: string, taskId: string, logical: string | undefined, o: { mapIndex?: number }) => withRuntime(async (rt) => {
+      const ok = await testTask(rt, dagId, taskId, logical ? parseDateArg(logical, 'logical_date') : new Date(), o.mapIndex);
       if (!ok) process.exitCode = 1;
     }));
 
   tasks.command('failed-deps <dag_id> <task_id> <run_id>').description('why a task instance is not running: the dependency rules it fails')
-    .action(async (dagId: string, taskId: string, runId: string) => withRuntime(async (rt) => {
-      const { state, deps } = await explainTaskInstance(rt.db, dagId, runId, taskId);
+    .option('-m, --map-index <n>', 'the instance of a mapped task (default -1: an unmapped task, or one not expanded yet)', parseMapIndex)
+    .action(async (dagId: string, taskId: string, runId: string, o: { mapIndex?: number }) => withRuntime(async (rt) => {
+      const { state, deps } = await explainTaskInstance(rt.db, dagId, runId, taskId, o.mapIndex ?? -1);
       const failing = deps.filter((d) => !d.passed);
-      process.stdout.write(`Task instance ${dagId}/${runId}/${taskId} is ${state ?? 'none'}\n`);
+      const which = o.mapIndex !== undefined && o.mapIndex >= 0 ? `[${o.mapIndex}]` : '';
+      process.stdout.write(`Task instance ${dagId}/${runId}/${taskId}${which} is ${state ?? 'none'}\n`);
       if (failing.length === 0) process.stdout.write('Task instance dependencies are all met.\n');
       for (const d of failing) process.stdout.write(`Dependency '${d.name}' FAILED: ${d.reason}\n`);
     }));
@@ -77,4 +80,10 @@ export function registerTaskCommands(program: Command): void {
       const n = await clearTaskInstances(rt.db, targets.map((t) => t.id));
       process.stdout.write(`Cleared ${n} task instance(s)\n`);
     }));
+}
+
+function parseMapIndex(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < -1) throw new UserInputError(`--map-index must be an integer >= -1, got "${value}"`);
+  return n;
 }

@@ -13,7 +13,7 @@ import { runCli, type CliResult } from '../support/cli.ts';
 import { Harness } from '../support/harness.ts';
 
 const RUN_FIELDS = ['run_id', 'state', 'run_type', 'logical_date', 'data_interval_start', 'data_interval_end', 'start_date', 'end_date'];
-const TI_FIELDS = ['dag_id', 'run_id', 'task_id', 'state', 'try_number', 'start_date', 'end_date'];
+const TI_FIELDS = ['dag_id', 'run_id', 'task_id', 'map_index', 'state', 'try_number', 'start_date', 'end_date'];
 
 const FAIL_DAG = `dag_id: fail_dag
 schedule: "@daily"

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { rows } from '../../core/transitions/sql.ts';
 import type { Harness } from '../support/harness.ts';
 import { createHarness } from '../support/sched-helpers.ts';
+import { runCli } from '../support/cli.ts';
 
 describe('dynamic task mapping', function () {
   this.timeout(90_000);
@@ -131,5 +132,28 @@ GreetOperator.partial({ task_id: 'bad', dag }).expand({ name: [7] });
     expect(await logOf('mapped_bad', run.run_id, 'too_many')).to.include('it has 1025 values; at most 1024');
     expect(await instances('mapped_bad', run.run_id, 'bad_value')).to.deep.equal([{ map_index: 0, state: 'success' }, { map_index: 1, state: 'failed' }]);
     expect(await logOf('mapped_bad', run.run_id, 'bad_value')).to.match(/bash_command/);
+  });
+
+  it('CLI: states-for-dag-run lists map indexes; tasks test runs one instance of a literal map; failed-deps takes --map-index', async () => {
+    const run = await h.trigger({ dag_id: 'mapped_literal' });
+    expect(await h.waitForRun('mapped_literal', run.run_id)).to.equal('success');
+    const listed = await runCli(['tasks', 'states-for-dag-run', 'mapped_literal', run.run_id, '-o', 'json'], h.env);
+    expect(listed.code, listed.stderr).to.equal(0);
+    const rowsOut = JSON.parse(listed.stdout) as Array<{ task_id: string; map_index: number; state: string }>;
+    expect(rowsOut.filter((r) => r.task_id === 'echo').map((r) => [r.map_index, r.state])).to.deep.equal([[0, 'success'], [1, 'success']]);
+
+    const one = await runCli(['tasks', 'test', 'mapped_literal', 'echo', '--map-index', '1'], h.env);
+    expect(one.code, one.stderr).to.equal(0);
+    expect(one.stdout).to.include('return value: "two1"');
+    const outside = await runCli(['tasks', 'test', 'mapped_literal', 'echo', '--map-index', '5'], h.env);
+    expect(outside.code).to.not.equal(0);
+    expect(outside.stderr + outside.stdout).to.include('has 2 mapped instances: --map-index must be 0..1');
+    const fromXcom = await runCli(['tasks', 'test', 'mapped_xcom', 'double'], h.env);
+    expect(fromXcom.code).to.not.equal(0);
+    expect(fromXcom.stderr + fromXcom.stdout).to.include('over the XCom of task "numbers"');
+
+    const deps = await runCli(['tasks', 'failed-deps', 'mapped_literal', 'pairs', run.run_id, '--map-index', '4'], h.env);
+    expect(deps.code, deps.stderr).to.equal(0);
+    expect(deps.stdout).to.include(`Task instance mapped_literal/${run.run_id}/pairs[4] is success`);
   });
 });
