@@ -10,6 +10,7 @@ import { registerConnectionCommands } from './commands/connections.ts';
 import { registerDagCommands } from './commands/dags.ts';
 import { registerTaskCommands } from './commands/tasks.ts';
 import { registerVariableCommands } from './commands/variables.ts';
+import { registerWebCommands } from './commands/web.ts';
 
 export function buildProgram(): Command {
   const program = new Command('updraft')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerBackfillCommands(program);
   registerVariableCommands(program);
   registerConnectionCommands(program);
+  registerWebCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 /** `-o table|json` output, as Airflow's CLI prints it. */
+import os from 'node:os';
 import { DateTime } from 'luxon';
 import { UserInputError } from '../core/errors.ts';
 export type OutputFormat = 'table' | 'json';
@@ -36,4 +37,13 @@ export function parseDateArg(value: string, what: string): Date {
   const d = DateTime.fromISO(value, { zone: 'utc', setZone: true });
   if (!d.isValid) throw new UserInputError(`${what}: "${value}" is not an ISO-8601 date or date-time (${d.invalidExplanation ?? d.invalidReason})`);
   return d.toJSDate();
+}
+
+/** Who made a change from the command line, for the event log: "cli:<os user>". */
+export function cliOwner(): string {
+  try {
+    return `cli:${os.userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
 }

@@ -37,6 +37,17 @@ export interface Config {
    * (Airflow's fernet_key; comma-separated keys rotate). Unset: stored in plain text.
    */
   fernetKey?: string;
+  /** UPDRAFT_API_PORT: the api-server's port (default 8092). */
+  apiPort: number;
+  /** UPDRAFT_API_HOST: the address it listens on (default 127.0.0.1, loopback only). */
+  apiHost: string;
+  /**
+   * UPDRAFT_API_SECRET_KEY: signs the API's JWTs. Unset: a random key is generated once
+   * and kept in UPDRAFT_HOME/api-secret-key, so every api-server on this machine agrees.
+   */
+  apiSecretKey?: string;
+  /** UPDRAFT_API_TOKEN_EXPIRY (seconds): how long a token from /auth/token is valid. */
+  apiTokenExpiryMs: number;
   hostname: string;
 }
 
@@ -62,6 +73,10 @@ const EnvSchema = z.object({
   UPDRAFT_QUEUED_CHECK_AFTER: seconds(10),
   UPDRAFT_LOG_LEVEL: z.string().default('info'),
   UPDRAFT_FERNET_KEY: z.string().optional(),
+  UPDRAFT_API_PORT: z.coerce.number().int().min(0).max(65535).default(8092),
+  UPDRAFT_API_HOST: z.string().default('127.0.0.1'),
+  UPDRAFT_API_SECRET_KEY: z.string().optional(),
+  UPDRAFT_API_TOKEN_EXPIRY: seconds(86400),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -85,6 +100,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuedCheckAfterMs: e.UPDRAFT_QUEUED_CHECK_AFTER,
     logLevel: e.UPDRAFT_LOG_LEVEL,
     fernetKey: e.UPDRAFT_FERNET_KEY?.trim() || undefined,
+    apiPort: e.UPDRAFT_API_PORT,
+    apiHost: e.UPDRAFT_API_HOST,
+    apiSecretKey: e.UPDRAFT_API_SECRET_KEY?.trim() || undefined,
+    apiTokenExpiryMs: e.UPDRAFT_API_TOKEN_EXPIRY,
     hostname: os.hostname(),
   };
 }

@@ -6,6 +6,8 @@ import { rows } from '../../core/transitions/sql.ts';
 import { migrateQuietly, runUntilSignal, startProcessor, startScheduler, startServices, startWorker } from '../components.ts';
 import { openQueueRuntime, openRuntime, withRuntime } from '../runtime.ts';
 import { prepareStandaloneDemo } from '../standalone-demo.ts';
+import { ensureStandaloneAdmin } from '../standalone-admin.ts';
+import { startApiServer } from './web.ts';
 
 const int = (what: string) => (v: string) => {
   const n = Number(v);
@@ -26,18 +28,22 @@ export function registerComponentCommands(program: Command): void {
       const processor = await startProcessor(rt);
       const scheduler = await startScheduler(rt);
       const worker = await startWorker(rt, { queues: ['default'], concurrency: o.concurrency, shutdownGraceMs: 10_000 });
+      const login = await ensureStandaloneAdmin(rt);
+      const api = await startApiServer(rt);
+      const url = `http://${config.apiHost === '0.0.0.0' ? '127.0.0.1' : config.apiHost}:${api.port}`;
       const [dags] = await rows<{ n: number; errors: number }>(rt.db,
         `select (select count(*)::int from dag where is_active) as n, (select count(*)::int from import_error) as errors`);
       process.stderr.write([
         '',
         `updraft standalone is running: ${dags?.n ?? 0} DAGs from ${config.dagsFolder}` +
           (dags?.errors ? `, ${dags.errors} import error(s): see \`updraft dags list-import-errors\`` : ''),
+        `  UI and API:      ${url}  (login: ${login.username} / ${login.password}, saved in ${login.file})`,
         '  trigger a run:   npx updraft dags trigger example_bash_chain',
         '  watch it:        npx updraft dags list-runs example_bash_chain',
         '  stop:            Ctrl-C (PostgreSQL and Redis keep running: bash scripts/services.sh stop)',
         '',
       ].join('\n'));
-      await runUntilSignal([processor, worker, scheduler], rt);
+      await runUntilSignal([api, processor, worker, scheduler], rt);
     });
 
   program.command('scheduler').description('run a scheduler (several may run at once)')

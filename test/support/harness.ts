@@ -85,6 +85,12 @@ export class Harness {
 
   log(name: string) { return createLogger(name, this.config.logLevel); }
 
+  /** Stop this with the harness (in reverse order of tracking). */
+  track<T extends { stop(): Promise<void> }>(s: T): T {
+    this.stoppables.push(s);
+    return s;
+  }
+
   async processDags(): Promise<number> {
     return new DagProcessor({ config: this.config, db: this.db, log: this.log('dag-processor') }).processAll();
   }
