@@ -9,3 +9,20 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "updraft: installing npm packages"
   npm install --no-audit --no-fund --loglevel=error
 fi
+
+# Headless Chromium for the UI's end-to-end tests (driven by playwright-core, which
+# downloads no browser itself): Debian's package, installed once like PostgreSQL and
+# Redis in services.sh. Without root, the tests that need it say what to install.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "updraft: installing chromium from Debian packages (one time, for the UI tests)"
+    log=$(mktemp)
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -qq update &&
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 -qq -y --no-install-recommends install chromium; } >"$log" 2>&1; then
+      command -v chromium >/dev/null 2>&1 || { echo "updraft: apt-get could not install chromium:"; tail -20 "$log"; exit 1; }
+    fi
+    rm -f "$log"
+  else
+    echo "updraft: chromium is missing (UI tests need it): sudo apt-get install -y chromium"
+  fi
+fi

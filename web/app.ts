@@ -7,6 +7,9 @@ import express, { type Express } from 'express';
 import { authenticate } from './auth/middleware.ts';
 import { tokenRoute } from './auth/token-route.ts';
 import { apiV2Router } from './api-v2/router.ts';
+import { openapiRoute } from './api-v2/openapi.ts';
+import { pipelinesRouter } from './pipelines/router.ts';
+import { uiRouter, UI_STATIC } from './ui/router.ts';
 import { health, UPDRAFT_VERSION } from './api-v2/monitor.ts';
 import { errorHandler, unknownRoute } from './errors.ts';
 import type { WebResources } from './resources.ts';
@@ -23,7 +26,13 @@ export function createWebApp(r: WebResources): Express {
   // Public in Airflow: load balancers and scripts check them without a token.
   app.get('/api/v2/monitor/health', async (_req, res) => { res.json(await health(r)); });
   app.get('/api/v2/version', (_req, res) => { res.json({ version: UPDRAFT_VERSION, git_version: null }); });
-  app.use('/api/v2', authenticate(r), apiV2Router(r));
+  const v2 = apiV2Router(r);
+  // Public, as Airflow's /openapi.json: it describes the API, not anyone's data.
+  app.get('/api/v2/openapi.json', openapiRoute(v2));
+  app.use('/api/v2', authenticate(r), v2);
+  app.use('/api/v1', authenticate(r), pipelinesRouter(r));
+  app.use('/ui', authenticate(r), uiRouter(r));
+  app.use(express.static(UI_STATIC, { index: 'index.html' }));
   app.use(unknownRoute);
   app.use(errorHandler(r.log));
   return app;

@@ -1,8 +1,9 @@
 /** `updraft backfill create`. */
 import type { Command } from 'commander';
 import { UserInputError } from '../../core/errors.ts';
+import { recordEvent } from '../../core/transitions/event-log.ts';
 import { createBackfill, REPROCESS_BEHAVIORS, type ReprocessBehavior } from '../../core/transitions/backfill.ts';
-import { parseDateArg } from '../output.ts';
+import { cliOwner, parseDateArg } from '../output.ts';
 import { withRuntime } from '../runtime.ts';
 
 export function registerBackfillCommands(program: Command): void {
@@ -20,6 +21,10 @@ export function registerBackfillCommands(program: Command): void {
       const r = await createBackfill(rt.db, {
         dag_id: o.dagId, from_date: parseDateArg(o.fromDate, '--from-date'), to_date: parseDateArg(o.toDate, '--to-date'),
         reprocess_behavior: o.reprocessBehavior as ReprocessBehavior, max_active_runs: Number(o.maxActiveRuns),
+      });
+      await recordEvent(rt.db, {
+        event: 'cli_create_backfill', owner: cliOwner(), dag_id: o.dagId,
+        extra: { backfill_id: r.backfill_id, from_date: o.fromDate, to_date: o.toDate, reprocess_behavior: o.reprocessBehavior },
       });
       process.stdout.write(`Backfill ${r.backfill_id} for ${o.dagId}: ${r.created} run(s) created, ${r.reprocessed} to run again, ${r.skipped} left as they are\n`);
     }));

@@ -1,11 +1,12 @@
 /** `updraft connections ...`: add, get, delete, list (Airflow's names). Passwords are never printed. */
 import type { Command } from 'commander';
 import { UserInputError } from '../../core/errors.ts';
+import { recordEvent } from '../../core/transitions/event-log.ts';
 import { parseConnectionUri, parsePort, validateExtra, normalizeConnType, type ConnectionFields } from '../../core/connections/connection-uri.ts';
 import {
   addConnection, deleteConnection, getStoredConnection, listConnections, maskedConnection,
 } from '../../core/connections/manage-connections.ts';
-import { parseFormat, printRows, type OutputFormat } from '../output.ts';
+import { cliOwner, parseFormat, printRows, type OutputFormat } from '../output.ts';
 import { withRuntime } from '../runtime.ts';
 
 const OUTPUT = ['-o, --output <format>', 'table or json', parseFormat, 'table'] as const;
@@ -56,6 +57,7 @@ export function registerConnectionCommands(program: Command): void {
     .action(async (connId: string, o: AddOptions) => withRuntime(async (rt) => {
       const fields = connectionFieldsOf(o);
       await addConnection(rt.db, { conn_id: connId, description: o.connDescription ?? null, ...fields }, rt.config.fernetKey);
+      await recordEvent(rt.db, { event: 'cli_connections_add', owner: cliOwner(), extra: { conn_id: connId, conn_type: fields.conn_type } });
       process.stdout.write(`Successfully added conn_id=${connId} (type ${fields.conn_type})\n`);
     }));
 
@@ -69,6 +71,7 @@ export function registerConnectionCommands(program: Command): void {
   connections.command('delete <conn_id>').description('delete a connection')
     .action(async (connId: string) => withRuntime(async (rt) => {
       if (!(await deleteConnection(rt.db, connId))) throw new UserInputError(`connection "${connId}" does not exist`);
+      await recordEvent(rt.db, { event: 'cli_connections_delete', owner: cliOwner(), extra: { conn_id: connId } });
       process.stdout.write(`Successfully deleted connection with conn_id=${connId}\n`);
     }));
 

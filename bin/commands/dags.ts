@@ -1,11 +1,12 @@
 /** `updraft dags ...`: list, list-import-errors, trigger, pause, unpause, list-runs, test. */
 import type { Command } from 'commander';
 import { UserInputError } from '../../core/errors.ts';
+import { recordEvent } from '../../core/transitions/event-log.ts';
 import { notifyScheduler } from '../../core/transitions/notify.ts';
 import { rows } from '../../core/transitions/sql.ts';
 import { triggerDagRun, NotFoundError } from '../../core/transitions/trigger-run.ts';
 import { testDagRun } from '../foreground.ts';
-import { parseDateArg, parseFormat, printRows, type OutputFormat } from '../output.ts';
+import { cliOwner, parseDateArg, parseFormat, printRows, type OutputFormat } from '../output.ts';
 import { openQueueRuntime, withRuntime, type Runtime } from '../runtime.ts';
 
 const OUTPUT = ['-o, --output <format>', 'table or json', parseFormat, 'table'] as const;
@@ -47,6 +48,7 @@ export function registerDagCommands(program: Command): void {
         dag_id: dagId, run_id: o.runId ?? null, conf,
         logical_date: o.logicalDate ? parseDateArg(o.logicalDate, '--logical-date') : undefined,
       });
+      await recordEvent(rt.db, { event: 'cli_dag_trigger', owner: cliOwner(), dag_id: dagId, run_id: run.run_id, logical_date: run.logical_date });
       if (o.output === 'json') printRows([run as unknown as Record<string, unknown>], RUN_COLUMNS, 'json');
       else process.stdout.write(`Created run ${run.run_id} of DAG ${dagId} (state ${run.state})\n`);
     }));
@@ -56,6 +58,7 @@ export function registerDagCommands(program: Command): void {
       .action(async (dagId: string) => withRuntime(async (rt) => {
         await requireDag(rt, dagId);
         await rt.db.raw('update dag set is_paused = ? where dag_id = ?', [paused, dagId]);
+        await recordEvent(rt.db, { event: `cli_dag_${name}`, owner: cliOwner(), dag_id: dagId });
         await notifyScheduler(rt.db);
         process.stdout.write(`Dag: ${dagId}, paused: ${paused}\n`);
       }));

@@ -3,11 +3,12 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UserInputError } from '../../core/errors.ts';
 import { clearTaskInstances, findClearTargets } from '../../core/transitions/clear.ts';
+import { recordEvent } from '../../core/transitions/event-log.ts';
 import { explainTaskInstance } from '../../core/transitions/explain.ts';
 import { rows } from '../../core/transitions/sql.ts';
 import { NotFoundError } from '../../core/transitions/trigger-run.ts';
 import { testTask } from '../task-test.ts';
-import { parseDateArg, parseFormat, printRows, type OutputFormat } from '../output.ts';
+import { cliOwner, parseDateArg, parseFormat, printRows, type OutputFormat } from '../output.ts';
 import { withRuntime } from '../runtime.ts';
 
 interface ClearOptions {
@@ -78,6 +79,10 @@ export function registerTaskCommands(program: Command): void {
         if (!/^y(es)?$/i.test(answer.trim())) { process.stdout.write('Cancelled\n'); return; }
       }
       const n = await clearTaskInstances(rt.db, targets.map((t) => t.id));
+      await recordEvent(rt.db, {
+        event: 'cli_task_clear', owner: cliOwner(), dag_id: dagId,
+        extra: { task_regex: o.taskRegex ?? null, upstream: !!o.upstream, downstream: !!o.downstream, only_failed: !!o.onlyFailed, only_running: !!o.onlyRunning, cleared: n },
+      });
       process.stdout.write(`Cleared ${n} task instance(s)\n`);
     }));
 }

@@ -2,11 +2,12 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { UserInputError } from '../../core/errors.ts';
+import { recordEvent } from '../../core/transitions/event-log.ts';
 import { exportVariables, importVariables, parseVariablesFile } from '../../core/variables/import-export.ts';
 import {
   deleteVariable, getVariable, listVariables, parseVariableJson, setVariable,
 } from '../../core/variables/variables.ts';
-import { parseFormat, printRows, type OutputFormat } from '../output.ts';
+import { cliOwner, parseFormat, printRows, type OutputFormat } from '../output.ts';
 import { withRuntime } from '../runtime.ts';
 
 const OUTPUT = ['-o, --output <format>', 'table or json', parseFormat, 'table'] as const;
@@ -44,12 +45,15 @@ export function registerVariableCommands(program: Command): void {
         try { stored = JSON.parse(value); } catch { throw new UserInputError(`the value of "${key}" is not valid JSON (given -j)`); }
       }
       await setVariable(rt.db, { key, value: stored, description: o.description }, rt.config.fernetKey);
+      // The key only: values may be secrets.
+      await recordEvent(rt.db, { event: 'cli_variables_set', owner: cliOwner(), extra: { key } });
       process.stdout.write(`Variable ${key} created\n`);
     }));
 
   variables.command('delete <key>').description('delete a variable')
     .action(async (key: string) => withRuntime(async (rt) => {
       if (!(await deleteVariable(rt.db, key))) throw new UserInputError(`variable "${key}" does not exist`);
+      await recordEvent(rt.db, { event: 'cli_variables_delete', owner: cliOwner(), extra: { key } });
       process.stdout.write(`Variable ${key} deleted\n`);
     }));
 
@@ -63,6 +67,7 @@ export function registerVariableCommands(program: Command): void {
     .action(async (file: string) => withRuntime(async (rt) => {
       const vars = parseVariablesFile(readFile(file), file);
       const n = await importVariables(rt.db, vars, rt.config.fernetKey);
+      await recordEvent(rt.db, { event: 'cli_variables_import', owner: cliOwner(), extra: { file, keys: Object.keys(vars) } });
       process.stdout.write(`${n} of ${n} variables successfully updated.\n`);
     }));
 

@@ -61,12 +61,12 @@ export async function loadTemplateConnections(db: Executor, fernetKey: string | 
 }
 
 // Airflow's default sensitive field names: values under such keys in `extra` are masked.
-const SENSITIVE = ['access_token', 'api_key', 'apikey', 'authorization', 'passphrase', 'passwd', 'password',
+export const SENSITIVE_FIELD_NAMES = ['access_token', 'api_key', 'apikey', 'authorization', 'passphrase', 'passwd', 'password',
   'private_key', 'secret', 'token', 'keyfile_dict', 'service_account'];
 export const MASK = '***';
 
-function maskSensitive(value: unknown, key = ''): unknown {
-  if (key !== '' && SENSITIVE.some((s) => key.toLowerCase().includes(s))) return MASK;
+export function maskSensitive(value: unknown, key = ''): unknown {
+  if (key !== '' && SENSITIVE_FIELD_NAMES.some((s) => key.toLowerCase().includes(s))) return MASK;
   if (Array.isArray(value)) return value.map((v) => maskSensitive(v));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSensitive(v, k)]));

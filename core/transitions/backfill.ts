@@ -27,21 +27,45 @@ export interface BackfillRequest {
 
 export interface BackfillResult { backfill_id: number; created: number; reprocessed: number; skipped: number }
 
-export async function createBackfill(db: Db, req: BackfillRequest): Promise<BackfillResult> {
+/** The runs a backfill covers, from the DAG's latest version (shared by create and dry run). */
+async function planBackfill(db: Db, req: Omit<BackfillRequest, 'max_active_runs'>) {
   if (req.from_date > req.to_date) throw new UserInputError('--from-date must not be after --to-date');
-  if (!Number.isInteger(req.max_active_runs) || req.max_active_runs < 1) throw new UserInputError('--max-active-runs must be a positive integer');
   const versionId = await latestVersionId(db, req.dag_id);
   const spec = await loadSpec(db, versionId);
-  let infos;
   try {
-    infos = backfillRunInfos(spec.schedule, {
+    const infos = backfillRunInfos(spec.schedule, {
       from: req.from_date, to: req.to_date,
       start_date: spec.start_date ? new Date(spec.start_date) : null,
       end_date: spec.end_date ? new Date(spec.end_date) : null,
     });
+    return { versionId, spec, infos };
   } catch (err) {
     throw new UserInputError(`DAG "${req.dag_id}": ${(err as Error).message}`);
   }
+}
+
+/** Whether an existing run in `state` is run again under `behavior`. */
+function reprocessAgain(behavior: ReprocessBehavior, state: string): boolean {
+  return (behavior === 'failed' && state === 'failed')
+    || (behavior === 'completed' && (state === 'failed' || state === 'success'));
+}
+
+/** The logical dates a backfill would create or run again, changing nothing (REST `backfills/dry_run`). */
+export async function dryRunBackfill(db: Db, req: Omit<BackfillRequest, 'max_active_runs'>): Promise<Date[]> {
+  const { infos } = await planBackfill(db, req);
+  const existing = await rows<{ logical_date: Date; state: string }>(db,
+    'select logical_date, state from dag_run where dag_id = ? and logical_date = any(?::timestamptz[])',
+    [req.dag_id, infos.map((i) => i.logical_date)]);
+  const stateAt = new Map(existing.map((e) => [new Date(e.logical_date).getTime(), e.state]));
+  return infos.map((i) => i.logical_date).filter((d) => {
+    const state = stateAt.get(d.getTime());
+    return state === undefined || reprocessAgain(req.reprocess_behavior, state);
+  });
+}
+
+export async function createBackfill(db: Db, req: BackfillRequest): Promise<BackfillResult> {
+  if (!Number.isInteger(req.max_active_runs) || req.max_active_runs < 1) throw new UserInputError('--max-active-runs must be a positive integer');
+  const { versionId, spec, infos } = await planBackfill(db, req);
   const toReprocess: number[] = [];
   const result = await db.transaction(async (trx) => {
     const [bf] = await rows<{ id: number }>(trx, `insert into backfill (dag_id, from_date, to_date, reprocess_behavior,
@@ -52,9 +76,7 @@ export async function createBackfill(db: Db, req: BackfillRequest): Promise<Back
       const [existing] = await rows<{ id: number; state: string }>(trx,
         'select id, state from dag_run where dag_id = ? and logical_date = ?', [req.dag_id, info.logical_date]);
       if (existing) {
-        const again = (req.reprocess_behavior === 'failed' && existing.state === 'failed')
-          || (req.reprocess_behavior === 'completed' && (existing.state === 'failed' || existing.state === 'success'));
-        if (again) {
+        if (reprocessAgain(req.reprocess_behavior, existing.state)) {
           await trx.raw('update dag_run set backfill_id = ? where id = ?', [out.backfill_id, existing.id]);
           toReprocess.push(existing.id);
           out.reprocessed += 1;

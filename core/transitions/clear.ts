@@ -14,7 +14,8 @@ import { rows } from './sql.ts';
 // CLI, backfills and the REST API share it; re-exported for existing callers.
 export { findClearTargets, type ClearFilter, type ClearTarget } from './clear-targets.ts';
 
-export async function clearTaskInstances(db: Db, tiIds: readonly number[]): Promise<number> {
+/** `resetDagRuns: false` (REST `reset_dag_runs`) leaves the runs' state alone, as Airflow does. */
+export async function clearTaskInstances(db: Db, tiIds: readonly number[], opts: { resetDagRuns?: boolean } = {}): Promise<number> {
   if (tiIds.length === 0) return 0;
   return db.transaction(async (trx) => {
     const tis = await rows<{ id: number; task_id: string; try_number: number; dag_run_id: number; dag_version_id: number }>(trx, `
@@ -29,7 +30,7 @@ export async function clearTaskInstances(db: Db, tiIds: readonly number[]): Prom
         updated_at = now() where id = ?`, [ti.try_number + retries, ti.id]);
     }
     const runIds = [...new Set(tis.map((t) => t.dag_run_id))];
-    await trx.raw(`update dag_run set state = 'queued', end_date = null, start_date = null,
+    if (opts.resetDagRuns !== false) await trx.raw(`update dag_run set state = 'queued', end_date = null, start_date = null,
       clear_number = clear_number + 1, updated_at = now() where id = any(?)`, [runIds]);
     await notifyScheduler(trx);
     return tis.length;

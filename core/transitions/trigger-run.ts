@@ -26,6 +26,12 @@ export interface TriggerRequest {
   conf?: unknown;
   logical_date?: Date | null;
   triggered_by?: string;
+  /** An explicit data interval (REST API); otherwise the one the logical date falls in. */
+  data_interval?: { start: Date; end: Date } | null;
+  /** When the run may start (REST API); default now. */
+  run_after?: Date | null;
+  /** The run's note (REST API). */
+  note?: string | null;
 }
 
 export async function latestVersionId(db: Db, dagId: string): Promise<number> {
@@ -51,10 +57,14 @@ export async function triggerDagRun(db: Db, req: TriggerRequest, now = new Date(
   const run = await db.transaction(async (trx) => {
     const created = await createDagRun(trx, spec, {
       dag_id: req.dag_id, run_id: runId, run_type: 'manual', logical_date: logical,
-      data_interval_start: info?.data_interval.start ?? null, data_interval_end: info?.data_interval.end ?? null,
-      run_after: now, conf: conf as Record<string, unknown>, dag_version_id: versionId,
+      data_interval_start: req.data_interval?.start ?? info?.data_interval.start ?? null,
+      data_interval_end: req.data_interval?.end ?? info?.data_interval.end ?? null,
+      run_after: req.run_after ?? now, conf: conf as Record<string, unknown>, dag_version_id: versionId,
       triggered_by: req.triggered_by ?? 'cli',
     });
+    if (created && req.note) {
+      await trx.raw('update dag_run set note = ? where id = ?', [req.note, created.id]);
+    }
     if (created) await notifyScheduler(trx);
     return created;
   });

@@ -8,13 +8,14 @@ import { parseFernetKeys } from '../secrets/fernet.ts';
 import { openValue, sealValue } from '../secrets/stored-value.ts';
 import { rows, type Executor } from '../transitions/sql.ts';
 
-interface VariableRow { key: string; val: string | null; description: string | null; is_encrypted: boolean }
+export interface VariableRow { key: string; val: string | null; description: string | null; is_encrypted: boolean }
 
 export interface VariableListing { key: string; description: string | null; is_encrypted: boolean }
 
 const what = (key: string) => `variable "${key}"`;
 
-function openRow(row: VariableRow, fernetKey: string | undefined): string {
+/** The row's value in plain text (decrypted with the configured key when stored encrypted). */
+export function openRow(row: VariableRow, fernetKey: string | undefined): string {
   return openValue(row.val, row.is_encrypted, parseFernetKeys(fernetKey), what(row.key)) ?? '';
 }
 

@@ -76,8 +76,24 @@ const OpenAPIResponseValidator = ((ORV as unknown as { default?: typeof ORV }).d
 let spec: { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: unknown } | null = null;
 
 function airflowSpec() {
-  spec ??= YAML.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../../shared/reference/airflow-rest-api-v2.yaml'), 'utf8'));
+  spec ??= nullableRefs(YAML.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../../shared/reference/airflow-rest-api-v2.yaml'), 'utf8')));
   return spec!;
+}
+
+/**
+ * Airflow's document writes a nullable reference as `{$ref, nullable: true}` (e.g. a task
+ * instance's `state`); JSON Schema ignores siblings of $ref, so the validator would refuse
+ * the null Airflow itself sends. `{anyOf: [{$ref}], nullable: true}` says what is meant.
+ */
+function nullableRefs<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(nullableRefs) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const o = node as Record<string, unknown>;
+  if (typeof o.$ref === 'string' && o.nullable === true) {
+    const { $ref, nullable: _n, ...rest } = o;
+    return { ...rest, anyOf: [{ $ref }], nullable: true } as T;
+  }
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, nullableRefs(v)])) as T;
 }
 
 /**

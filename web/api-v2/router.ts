@@ -5,9 +5,17 @@
 import { Router } from 'express';
 import type { WebResources } from '../resources.ts';
 import { registerMonitor } from './monitor.ts';
+import { registerDagRunApi } from './dag-runs.ts';
+import { registerConfigResources } from './config-resources.ts';
+import { registerTaskInstanceApi } from './task-instances.ts';
+import { registerDagResources } from './dag-resources.ts';
 
 export function apiV2Router(r: WebResources): Router {
   const router = Router();
   registerMonitor(router, r);
+  registerDagRunApi(router, r);
+  registerConfigResources(router, r);
+  registerTaskInstanceApi(router, r);
+  registerDagResources(router, r);
   return router;
 }
