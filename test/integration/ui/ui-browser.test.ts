@@ -167,4 +167,22 @@ describe('ui: end to end in headless Chromium', function () {
     expect(await page.textContent('#import-errors')).to.match(/every now and then|schedule/i);
     await page.screenshot({ path: path.join(SHOTS, 'dag-list.png'), fullPage: true });
   });
+
+  it('lists pipelines and draws a pipeline\'s lineage with the upstream pipeline that writes the table it reads', async () => {
+    const source = await api.post('/api/v1/pipelines', { name: 'lin_source', tasks: [
+      { id: 'build', type: 'sql', sql: 'select 1 as x', output: 'analytics.lin_orders' }] });
+    expect(source.status, source.text).to.equal(201);
+    const report = await api.post('/api/v1/pipelines', { name: 'lin_report', tasks: [
+      { id: 'read', type: 'sql', sql: 'select count(*) from analytics.lin_orders o join raw.regions r on r.id = o.x', output: 'analytics.lin_summary' }] });
+    expect(report.status, report.text).to.equal(201);
+    await page.goto(`${api.baseUrl}/#/pipelines`);
+    await page.waitForSelector('#pipelines a:has-text("lin_report")');
+    await page.click('#pipelines a:has-text("lin_report")');
+    await page.waitForSelector('#lineage g.lin-pipeline[data-node="pipeline:lin_source"]');
+    const nodes = await page.$$eval('#lineage g.lin-node', (els) => els.map((e) => e.getAttribute('data-node')));
+    expect(nodes).to.include.members(['table:analytics.lin_orders', 'table:raw.regions', 'table:analytics.lin_summary', 'task:lin_report/read']);
+    await page.screenshot({ path: path.join(SHOTS, 'lineage.png'), fullPage: true });
+    await page.click('#lineage g.lin-pipeline[data-node="pipeline:lin_source"]');
+    await page.waitForSelector('#lineage g.lin-node[data-node="task:lin_source/build"]');
+  });
 });

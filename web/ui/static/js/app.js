@@ -4,6 +4,7 @@ import { api, get, startLive, stopLive } from './api.js';
 import { fill, h } from './dom.js';
 import { dagListPage } from './dags.js';
 import { dagPage } from './dag.js';
+import { lineagePage, pipelineListPage } from './pipelines.js';
 
 const main = document.getElementById('main');
 let cleanup = null;
@@ -49,7 +50,10 @@ async function route() {
   const params = new URLSearchParams(queryPart ?? '');
   const m = /^\/dags\/([^/]+)(?:\/(grid|graph|code|trigger))?$/.exec(pathPart);
   try {
+    const pipe = /^\/pipelines(?:\/([^/]+))?$/.exec(pathPart);
     if (m) cleanup = await dagPage(main, decodeURIComponent(m[1]), m[2] ?? 'grid', params, me);
+    else if (pipe?.[1]) cleanup = await lineagePage(main, decodeURIComponent(pipe[1]));
+    else if (pipe) cleanup = await pipelineListPage(main);
     else cleanup = await dagListPage(main, params, me);
   } catch (err) {
     if (err.status === 401) return loginPage('Your session has expired; sign in again.');
