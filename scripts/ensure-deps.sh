@@ -12,8 +12,9 @@ fi
 
 # Headless Chromium for the UI's end-to-end tests (driven by playwright-core, which
 # downloads no browser itself): Debian's package, installed once like PostgreSQL and
-# Redis in services.sh. Without root, the tests that need it say what to install.
-if ! command -v chromium >/dev/null 2>&1; then
+# Redis in services.sh, and only for the tests (`--with-chromium`), not for standalone.
+# Without root, the tests that need it say what to install.
+if [ "${1:-}" = "--with-chromium" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "updraft: installing chromium from Debian packages (one time, for the UI tests)"
     log=$(mktemp)

@@ -4,7 +4,7 @@
 # lint, import-direction check, then every test against the real services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+bash scripts/ensure-deps.sh --with-chromium
 
 started_services=false
 if ! bash scripts/services.sh status >/dev/null 2>&1; then started_services=true; fi
