@@ -6,6 +6,7 @@
 import type { TaskSpec } from '../core/dag/spec.ts';
 import { errorMessage, isTaskReschedule, UserInputError } from '../core/errors.ts';
 import { mapLength, valuesAt } from '../core/transitions/map-values.ts';
+import { memoryCheckpoints } from '../core/checkpoints/checkpoint.ts';
 import { manualRunInfo } from '../core/schedule/index.ts';
 import { renderFields } from '../core/templating/index.ts';
 import { loadSpec } from '../core/transitions/spec-cache.ts';
@@ -39,6 +40,7 @@ export async function testTask(rt: Runtime, dagId: string, taskId: string, logic
     const ctx = makeTaskContext(rt.db, spec, ti, template, log, controller.signal, connectionSettings(rt.config));
     // xcom_push in a test would write to a run that does not exist: print it instead.
     ctx.ti.xcom_push = async (key, value) => { log.info(`xcom_push ${key} = ${JSON.stringify(value)}`); };
+    ctx.checkpoint = memoryCheckpoints(rt.db);
     const result = await executeThroughReschedules(() => operator.execute(args, ctx));
     process.stdout.write(`Task ${taskId} succeeded; return value: ${JSON.stringify(result ?? null)}\n`);
     return true;

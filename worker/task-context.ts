@@ -8,6 +8,7 @@ import type { Db } from '../core/db/connect.ts';
 import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
 import type { StartedTask } from '../core/transitions/start-ti.ts';
 import { rows } from '../core/transitions/sql.ts';
+import { loadCheckpoint, saveCheckpointIn } from '../core/checkpoints/checkpoint.ts';
 import { triggerDagRun } from '../core/transitions/trigger-run.ts';
 import { fromUrl, getConnection, METADATA_CONN_ID } from '../core/connections/get-connection.ts';
 import { loadTemplateConnections } from '../core/connections/manage-connections.ts';
@@ -79,6 +80,15 @@ export function makeTaskContext(
       onSkip?.();
     },
     upstream: spec.tasks.filter((t) => task?.upstream.includes(t.task_id)),
+    checkpoint: {
+      load: (key) => loadCheckpoint(db, ti.id, key),
+      save: (value, key) => saveCheckpointIn(db, ti.id, value, key),
+      commitWith: (value, work, key) => db.transaction(async (trx) => {
+        const result = await work(trx);
+        await saveCheckpointIn(trx, ti.id, value, key);
+        return result;
+      }),
+    },
     ti: {
       dag_id: ti.dag_id, task_id: ti.task_id, run_id: ti.run_id, map_index: ti.map_index,
       try_number: ti.try_number, max_tries: ti.max_tries, try_started_at: ti.try_started_at,

@@ -2,6 +2,7 @@
  * What a running task receives: the Airflow context (as the template context holds it)
  * plus the live handles a task needs: its log, an abort signal, and XCom access.
  */
+import type { Knex } from 'knex';
 import type { DagSpec, TaskSpec } from '../dag/spec.ts';
 import type { ConnectionView, TemplateContext } from '../templating/index.ts';
 
@@ -24,6 +25,22 @@ export interface TaskInstanceHandle {
   try_started_at: Date;
   xcom_pull(opts?: XComPullOptions): Promise<unknown>;
   xcom_push(key: string, value: unknown): Promise<void>;
+}
+
+/**
+ * Resuming long work (see core/checkpoints/checkpoint.ts): values saved by this task
+ * instance survive a crash and are read back by its next try.
+ */
+export interface CheckpointHandle {
+  /** The last value saved under `key` by any try of this task instance, or null. */
+  load<T = unknown>(key?: string): Promise<T | null>;
+  /** Save a value now, in its own transaction. */
+  save(value: unknown, key?: string): Promise<void>;
+  /**
+   * Run `work` in a transaction on the metadata database that also saves `value`: the
+   * work's writes (made through `trx`) and the checkpoint commit together, or neither.
+   */
+  commitWith<T>(value: unknown, work: (trx: Knex.Transaction) => Promise<T>, key?: string): Promise<T>;
 }
 
 export interface TaskContext {
@@ -59,4 +76,6 @@ export interface TaskContext {
   triggerRun(req: { dag_id: string; run_id?: string | null; conf?: Record<string, unknown>; logical_date?: Date | null }): Promise<{ run_id: string }>;
   /** The state of a run, or null when it does not exist. */
   runState(dagId: string, runId: string): Promise<string | null>;
+  /** Checkpoints of this task instance, for resuming after a retry. */
+  checkpoint: CheckpointHandle;
 }

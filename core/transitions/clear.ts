@@ -5,6 +5,7 @@
  * worker notices at the next heartbeat and stops it. Which instances to clear:
  * clear-targets.ts.
  */
+import { deleteCheckpoints } from '../checkpoints/checkpoint.ts';
 import type { Db } from '../db/connect.ts';
 import { notifyScheduler } from './notify.ts';
 import { loadSpec } from './spec-cache.ts';
@@ -29,6 +30,8 @@ export async function clearTaskInstances(db: Db, tiIds: readonly number[], opts:
         duration = null, next_retry_at = null, reschedule_at = null, worker_id = null, hostname = null,
         updated_at = now() where id = ?`, [ti.try_number + retries, ti.id]);
     }
+    // A cleared task starts over: its checkpoints belong to the work it is asked to redo.
+    await deleteCheckpoints(trx, tis.map((t) => t.id));
     const runIds = [...new Set(tis.map((t) => t.dag_run_id))];
     if (opts.resetDagRuns !== false) await trx.raw(`update dag_run set state = 'queued', end_date = null, start_date = null,
       clear_number = clear_number + 1, updated_at = now() where id = any(?)`, [runIds]);

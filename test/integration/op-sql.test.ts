@@ -3,6 +3,7 @@
  * database errors, identifier validation and cancellation. End to end through the
  * dag-processor, scheduler and worker, plus direct executions for timing-sensitive cases.
  */
+import { memoryCheckpoints } from '../../core/checkpoints/checkpoint.ts';
 import { expect } from 'chai';
 import type { TaskContext } from '../../core/authoring/context.ts';
 import { getConnection } from '../../core/connections/get-connection.ts';
@@ -22,6 +23,7 @@ function directContext(h: Harness, signal: AbortSignal, lines: string[] = []): T
     triggerRun: async () => { throw new Error('not used by the sql operator'); },
     runState: async () => null,
     getConnection: (id) => getConnection(h.db, id, h.config.databaseUrl),
+    checkpoint: memoryCheckpoints(h.db),
     ti: { dag_id: 'direct', task_id: 't', run_id: 'r', map_index: -1, try_number: 1, max_tries: 1, try_started_at: new Date(),
       xcom_pull: async () => null, xcom_push: async () => undefined },
   };

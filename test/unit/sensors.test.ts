@@ -1,4 +1,5 @@
 /** Sensors without I/O: poke intervals (Airflow's backoff), timeout decisions, the poke loop, argument checks. */
+import { memoryCheckpoints } from '../../core/checkpoints/checkpoint.ts';
 import { expect } from 'chai';
 import type { TaskContext } from '../../core/authoring/context.ts';
 import { TaskFailNow } from '../../core/errors.ts';
@@ -81,6 +82,7 @@ function fakeContext(signal = new AbortController().signal, startedAt = new Date
     dagSpec: { dag_id: 'd', tasks: [], timezone: 'UTC' } as unknown as TaskContext['dagSpec'],
     skip: async () => undefined, triggerRun: async () => ({ run_id: 'x' }), runState: async () => null,
     getConnection: async () => { throw new Error('no connections here'); },
+    checkpoint: memoryCheckpoints(),
     ti: { dag_id: 'd', task_id: 't', run_id: 'r', map_index: -1, try_number: 1, max_tries: 1, try_started_at: startedAt,
       xcom_pull: async () => null, xcom_push: async () => undefined },
   };
