@@ -22,6 +22,8 @@ export { BashBranchOperator } from './operators/branch/bash-branch-operator.ts';
 export { ShortCircuitOperator, shortCircuit } from './operators/branch/short-circuit-operator.ts';
 export { LatestOnlyOperator } from './operators/branch/latest-only-operator.ts';
 export { HttpOperator } from './operators/http/http-operator.ts';
+export { KafkaProduceOperator } from './operators/kafka/produce-operator.ts';
+export { KafkaExtractOperator } from './operators/kafka/extract-operator.ts';
 export { TriggerDagRunOperator } from './operators/trigger/trigger-dagrun-operator.ts';
 export { BaseSensorOperator, PokeReturnValue } from './operators/sensors/base-sensor.ts';
 export { SqlSensor } from './operators/sensors/sql-sensor.ts';

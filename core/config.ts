@@ -16,6 +16,11 @@ export interface Config {
   databaseUrl: string;
   /** UPDRAFT_REDIS_URL, or the project-private Redis on UPDRAFT_REDIS_PORT. */
   redisUrl: string;
+  /**
+   * UPDRAFT_KAFKA_BROKERS: comma-separated host:port list for Kafka clients, default the
+   * project-private broker of scripts/kafka.sh on UPDRAFT_KAFKA_PORT (loopback).
+   */
+  kafkaBrokers: string[];
   /** UPDRAFT_QUEUE_PREFIX: BullMQ key prefix; tests use a unique one each. */
   queuePrefix: string;
   /** UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION (default false: new DAGs run at once). */
@@ -64,6 +69,8 @@ const EnvSchema = z.object({
   UPDRAFT_REDIS_URL: z.string().optional(),
   UPDRAFT_PG_PORT: z.coerce.number().int().min(1).max(65535).default(15432),
   UPDRAFT_REDIS_PORT: z.coerce.number().int().min(1).max(65535).default(16379),
+  UPDRAFT_KAFKA_BROKERS: z.string().optional(),
+  UPDRAFT_KAFKA_PORT: z.coerce.number().int().min(1).max(65535).default(19092),
   UPDRAFT_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('updraft'),
   UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION: bool(false),
   UPDRAFT_DAG_FILE_PROCESSOR_TIMEOUT: seconds(30),
@@ -91,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dagsFolder: path.resolve(e.UPDRAFT_DAGS_FOLDER),
     databaseUrl: e.UPDRAFT_DATABASE_URL ?? `postgres://updraft@127.0.0.1:${e.UPDRAFT_PG_PORT}/updraft`,
     redisUrl: e.UPDRAFT_REDIS_URL ?? `redis://127.0.0.1:${e.UPDRAFT_REDIS_PORT}`,
+    kafkaBrokers: (e.UPDRAFT_KAFKA_BROKERS ?? `127.0.0.1:${e.UPDRAFT_KAFKA_PORT}`)
+      .split(',').map((b) => b.trim()).filter((b) => b !== ''),
     queuePrefix: e.UPDRAFT_QUEUE_PREFIX,
     dagsArePausedAtCreation: e.UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION,
     parseTimeoutMs: e.UPDRAFT_DAG_FILE_PROCESSOR_TIMEOUT,

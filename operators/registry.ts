@@ -9,6 +9,8 @@ import { BashBranchOperator } from './branch/bash-branch-operator.ts';
 import { LatestOnlyOperator } from './branch/latest-only-operator.ts';
 import { EmptyOperator } from './empty.ts';
 import { HttpOperator, type HttpArgs } from './http/http-operator.ts';
+import { KafkaProduceOperator, type KafkaProduceArgs } from './kafka/produce-operator.ts';
+import { KafkaExtractOperator, type KafkaExtractArgs } from './kafka/extract-operator.ts';
 import { TriggerDagRunOperator, type TriggerDagRunArgs } from './trigger/trigger-dagrun-operator.ts';
 import { NotificationOperator, type NotificationArgs } from './notification/notification-operator.ts';
 import { QualityOperator, type QualityArgs } from './quality/quality-operator.ts';
@@ -29,6 +31,8 @@ export const OPERATOR_REGISTRY: ReadonlyMap<string, OperatorFactory> = new Map<s
   ['branch_bash', (a) => new BashBranchOperator(a as unknown as TaskArgs & BashArgs)],
   ['latest_only', (a) => new LatestOnlyOperator(a)],
   ['http', (a) => new HttpOperator(a as unknown as TaskArgs & HttpArgs)],
+  ['kafka_produce', (a) => new KafkaProduceOperator(a as unknown as TaskArgs & KafkaProduceArgs)],
+  ['kafka_extract', (a) => new KafkaExtractOperator(a as unknown as TaskArgs & KafkaExtractArgs)],
   ['trigger_dagrun', (a) => new TriggerDagRunOperator(a as unknown as TaskArgs & TriggerDagRunArgs)],
   ['sql_sensor', (a) => new SqlSensor(a as unknown as TaskArgs & SqlSensorArgs)],
   ['external_task_sensor', (a) => new ExternalTaskSensor(a as unknown as TaskArgs & ExternalTaskSensorArgs)],

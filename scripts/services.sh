@@ -7,6 +7,8 @@
 #   bash scripts/services.sh status   one line per service; exit 0 if all run, 3 if not
 #   bash scripts/services.sh env      print `export UPDRAFT_...=...` lines:
 #                                     eval "$(bash scripts/services.sh env)"
+#   ... --with-kafka (or UPDRAFT_WITH_KAFKA=1): each command also covers Apache
+#                                     Kafka, through scripts/kafka.sh (tests set it)
 #
 # Environment (all optional):
 #   UPDRAFT_HOME          where data, logs and pid files live (default ./.updraft)
@@ -51,13 +53,14 @@ die_with_log() {
 
 usage() {
   cat <<EOF
-usage: $SELF start|stop|status|env
+usage: $SELF start|stop|status|env [--with-kafka]
   start   install missing Debian packages, start PostgreSQL and Redis, wait until ready
   stop    stop both
   status  show whether each runs (exit 0 if all run, 3 if not)
   env     print export lines for UPDRAFT_DATABASE_URL and UPDRAFT_REDIS_URL
 environment: UPDRAFT_HOME (./.updraft) UPDRAFT_PG_PORT (15432) UPDRAFT_REDIS_PORT (16379)
              UPDRAFT_DATABASE_URL / UPDRAFT_REDIS_URL to bring your own services
+             --with-kafka or UPDRAFT_WITH_KAFKA=1: Kafka too (scripts/kafka.sh; UPDRAFT_KAFKA_PORT 19092)
 EOF
 }
 
@@ -98,6 +101,10 @@ load_settings() {
 }
 
 manage_pg() { [[ -z $EXTERNAL_PG_URL ]]; }
+# Kafka is opt-in: only stream ingestion needs it, and it costs a JVM.
+with_kafka() { [[ ${UPDRAFT_WITH_KAFKA:-} == 1 || ${UPDRAFT_WITH_KAFKA:-} == true ]]; }
+# scripts/kafka.sh has its own lock; fd 9 (ours) is closed so the JVM does not hold it.
+kafka_sh() { UPDRAFT_HOME=$UPDRAFT_HOME bash "$(dirname "${BASH_SOURCE[0]}")/kafka.sh" "$1" 9>&-; }
 manage_redis() { [[ -z $EXTERNAL_REDIS_URL ]]; }
 is_root() { ((EUID == 0)); }
 
@@ -500,9 +507,11 @@ cmd_start() {
   ensure_packages
   start_pg
   start_redis
+  if with_kafka; then kafka_sh start; fi
 }
 
 cmd_stop() {
+  if with_kafka; then kafka_sh stop; fi
   if [[ ! -d $UPDRAFT_HOME ]]; then
     manage_pg && say "postgresql already stopped"
     manage_redis && say "redis already stopped"
@@ -517,15 +526,21 @@ cmd_status() {
   local rc=0
   status_pg || rc=3
   status_redis || rc=3
+  if with_kafka; then kafka_sh status || rc=3; fi
   return "$rc"
 }
 
 cmd_env() {
   printf 'export UPDRAFT_DATABASE_URL=%q\n' "${EXTERNAL_PG_URL:-$OUR_PG_URL}"
   printf 'export UPDRAFT_REDIS_URL=%q\n' "${EXTERNAL_REDIS_URL:-$OUR_REDIS_URL}"
+  if with_kafka; then kafka_sh env; fi
 }
 
 main() {
+  if (($# == 2)) && [[ $2 == --with-kafka ]]; then
+    export UPDRAFT_WITH_KAFKA=1
+    set -- "$1"
+  fi
   if (($# != 1)); then
     usage >&2
     exit 1

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The entire test suite, from a fresh machine: npm packages, real PostgreSQL and Redis
+# The entire test suite, from a fresh machine: npm packages, real PostgreSQL, Redis and Kafka
 # (started here, stopped again at the end if this script started them), type check,
 # lint, import-direction check, then every test against the real services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh --with-chromium
+# The Kafka tests need the broker: services.sh then starts and stops it too.
+export UPDRAFT_WITH_KAFKA=1
 
 started_services=false
 if ! bash scripts/services.sh status >/dev/null 2>&1; then started_services=true; fi

@@ -11,6 +11,7 @@ import { DAG, type DagArgs } from '../authoring/dag.ts';
 import type { BaseOperator, TaskArgs } from '../authoring/base-operator.ts';
 import { TaskGroup } from '../authoring/task-group.ts';
 import { checkExpandNames, constructExpanding, XComArg } from '../authoring/mapping.ts';
+import { isStreamingPipeline, streamingPipelineToDag } from './streaming-pipeline.ts';
 
 export type DeclarativeFactory = (args: TaskArgs & Record<string, unknown>) => BaseOperator;
 
@@ -28,6 +29,8 @@ export function parseDeclarativeText(text: string, filename: string): unknown {
 }
 
 export function buildDeclarativeDag(doc: unknown, registry: ReadonlyMap<string, DeclarativeFactory>): DAG {
+  // The seed's streaming format (sources/sinks/...) becomes this form first: streaming-pipeline.ts.
+  if (isStreamingPipeline(doc)) return buildDeclarativeDag(streamingPipelineToDag(doc), registry);
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('a declarative DAG must be an object');
   const d = doc as Record<string, unknown>;
   const unknownKeys = Object.keys(d).filter((k) => !DAG_KEYS.has(k));

@@ -8,16 +8,21 @@
  *            (with `password` appended as the webhook token when it is set, Airflow's
  *            style: host https://hooks.slack.com/services, password T000/B000/XXX).
  *   log      write the message to the task's log.
+ *   kafka    produce one JSON record {text, dag_id, task_id, run_id, logical_date} to the
+ *            topic in `extra.topic`, brokers from `host` ("h1:9092,h2:9092"); the record
+ *            key is the dag_id, so one DAG's notifications stay in order.
  */
 import type { TaskContext } from '../../core/authoring/context.ts';
 import type { ConnectionView } from '../../core/templating/index.ts';
+import { brokersOf } from '../kafka/brokers.ts';
+import { produceRecords } from '../kafka/produce-operator.ts';
 
 export interface Delivery { message: string; ctx: TaskContext }
 
 /** How long one HTTP delivery may take before it fails. */
 const HTTP_TIMEOUT_MS = 30_000;
 
-export const CHANNEL_TYPES = ['webhook', 'slack', 'log'] as const;
+export const CHANNEL_TYPES = ['webhook', 'slack', 'log', 'kafka'] as const;
 
 export async function deliver(conn: ConnectionView, d: Delivery): Promise<void> {
   switch (conn.conn_type.toLowerCase()) {
@@ -36,6 +41,9 @@ export async function deliver(conn: ConnectionView, d: Delivery): Promise<void> 
       }, headers, d.ctx);
       return;
     }
+    case 'kafka':
+      await sendKafka(conn, d);
+      return;
     default:
       throw new Error(`connection "${conn.conn_id}" has conn_type "${conn.conn_type}", which is not a notification channel; `
         + `use one of: ${CHANNEL_TYPES.join(', ')}`);
@@ -102,4 +110,18 @@ async function postJson(conn: ConnectionView, url: URL, body: unknown, headers: 
     throw new Error(`notification via connection "${conn.conn_id}" to ${shown} failed: HTTP ${res.status} ${res.statusText}${excerpt ? `: ${excerpt}` : ''}`);
   }
   ctx.log.info(`notification sent via connection "${conn.conn_id}" (${conn.conn_type}) to ${shown}: HTTP ${res.status}`);
+}
+
+async function sendKafka(conn: ConnectionView, d: Delivery): Promise<void> {
+  const topic = conn.extra.topic;
+  if (typeof topic !== 'string' || !topic) {
+    throw new Error(`connection "${conn.conn_id}" (kafka) has no topic: set extra.topic, e.g. --conn-extra '{"topic": "alerts"}'`);
+  }
+  const brokers = brokersOf(conn);
+  const value = JSON.stringify({
+    text: d.message, dag_id: d.ctx.dag_id, task_id: d.ctx.task_id, run_id: d.ctx.run_id,
+    logical_date: d.ctx.logical_date?.toISOString() ?? null,
+  });
+  const r = await produceRecords(brokers, topic, [{ key: d.ctx.dag_id, value }], d.ctx.signal);
+  d.ctx.log.info(`notification sent via connection "${conn.conn_id}" (kafka) to topic ${topic}, partition ${r.partitions.join(',')}`);
 }

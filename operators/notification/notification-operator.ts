@@ -2,7 +2,7 @@
  * NotificationOperator (`type: notification`): sends a templated `message` to a
  * `channel`. A channel is a connection: its id is the channel name (`"channel": "slack"`
  * uses connection `slack`) unless `conn_id` names another; its `conn_type` picks the
- * transport (`webhook`, `slack`, `log`; see channels.ts).
+ * transport (`webhook`, `slack`, `log`, `kafka`; see channels.ts).
  */
 import { z } from 'zod';
 import { BaseOperator, type TaskArgs } from '../../core/authoring/base-operator.ts';

@@ -85,10 +85,10 @@ describe('notification operator', function () {
     expect(await h.taskStates('notify_fail', run.run_id)).to.deep.equal({ missing: 'failed', http_500: 'failed', wrong_type: 'failed' });
     const missing = await errorOfTask(run.run_id, 'missing');
     expect(missing).to.equal('notification channel "teams": connection "teams" is not defined; add it, e.g. updraft connections add teams '
-      + '--conn-type slack --conn-host https://hooks.slack.com/services/... (conn_type one of webhook, slack, log)');
+      + '--conn-type slack --conn-host https://hooks.slack.com/services/... (conn_type one of webhook, slack, log, kafka)');
     expect(await errorOfTask(run.run_id, 'http_500')).to.equal(
       `notification via connection "broken" to ${base}/... failed: HTTP 500 Internal Server Error: invalid_payload: the channel is archived`);
     expect(await errorOfTask(run.run_id, 'wrong_type')).to.equal(
-      'connection "mail" has conn_type "smtp", which is not a notification channel; use one of: webhook, slack, log');
+      'connection "mail" has conn_type "smtp", which is not a notification channel; use one of: webhook, slack, log, kafka');
   });
 });

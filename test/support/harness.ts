@@ -62,6 +62,7 @@ export class Harness {
       ...process.env,
       UPDRAFT_DATABASE_URL: this.config.databaseUrl,
       UPDRAFT_REDIS_URL: this.config.redisUrl,
+      UPDRAFT_KAFKA_BROKERS: this.config.kafkaBrokers.join(','),
       UPDRAFT_DAGS_FOLDER: this.dagsFolder,
       UPDRAFT_QUEUE_PREFIX: this.config.queuePrefix,
       UPDRAFT_HEARTBEAT_INTERVAL: String(this.config.heartbeatIntervalMs / 1000),
