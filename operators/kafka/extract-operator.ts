@@ -14,6 +14,7 @@
  *   `transform: {sql}` (postgres sink only): see sql-transform.ts.
  * - `engine_note`: a line for the task log (a streaming pipeline's `engine: flink`).
  * The XCom is a summary: {batches, records, bytes, dlq, lag: {partition: n}, duration_s}.
+ * After each batch the same summary, with the partitions held, is pushed as XCom `kafka_progress`.
  * Each batch's sink write and offsets commit together (see pg-sink.ts, jsonl-sink.ts),
  * Kafka's group offsets after them (consume.ts).
  */
@@ -25,7 +26,7 @@ import { toMs, type DurationInput } from '../../core/time/duration.ts';
 import { withPgClient } from '../sql/pg-client.ts';
 import { parseTableName } from '../sql/identifiers.ts';
 import { resolveBrokers } from './brokers.ts';
-import { runExtract, type ExtractSummary } from './consume.ts';
+import { runExtract, type ExtractProgress, type ExtractSummary } from './consume.ts';
 import { JsonlSink } from './jsonl-sink.ts';
 import { ExternalPgSink, MetadataPgSink } from './pg-sink.ts';
 import { parseStartOffset } from './positions.ts';
@@ -88,6 +89,8 @@ export class KafkaExtractOperator extends BaseOperator<KafkaExtractArgs> {
       registry: args.schema_registry ? schemaRegistryAt(args.schema_registry) : undefined,
       maxRecords: args.max_records ?? 10_000, idleMs: durationMs(args.idle_timeout ?? 300, 'idle_timeout'),
       start: parseStartOffset(args.start_offset), log: ctx.log, signal: ctx.signal,
+      // Progress while running (records so far, lag per partition, partitions held): GET .../xcomEntries/kafka_progress.
+      onProgress: (progress: ExtractProgress) => ctx.ti.xcom_push('kafka_progress', progress),
     } as const;
     if (args.checkpoint_interval !== undefined) durationMs(args.checkpoint_interval, 'checkpoint_interval');
     const sinkArgs = args.sink;

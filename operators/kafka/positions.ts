@@ -40,3 +40,30 @@ export async function startPositions(admin: Admin, topic: string, groupId: strin
   }
   return out;
 }
+
+/**
+ * At each assignment of a consumer group that several task instances share: where each
+ * assigned partition resumes. `done` (this instance's checkpoint: the last offset per
+ * partition it wrote) is raised, in place, to the group's committed offset - 1 when that
+ * is further: group offsets are committed after the sink commit, so everything below is
+ * in the sink, written by another member that held the partition since. Our older value
+ * would rewind it (duplicates) and would be too low to filter re-deliveries. Partitions
+ * with neither start from `initial` (startPositions: start_offset).
+ */
+export async function resumePositions(admin: Admin, topic: string, groupId: string, assigned: number[], done: Offsets,
+  initial: Map<number, Position>): Promise<Array<{ partition: number } & Position>> {
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const out: Array<{ partition: number } & Position> = [];
+  for (const p of assigned) {
+    const key = String(p);
+    const mine = done[key];
+    const group = committed?.partitions.find((x) => x.partition === p)?.offset;
+    if (group !== undefined && BigInt(group) > 0n && (mine === undefined || BigInt(group) - 1n > BigInt(mine))) {
+      done[key] = (BigInt(group) - 1n).toString();
+    }
+    const last = done[key];
+    if (last !== undefined) out.push({ partition: p, offset: (BigInt(last) + 1n).toString(), from: last === mine ? 'checkpoint' : 'group' });
+    else if (initial.has(p)) out.push({ partition: p, ...initial.get(p)! });
+  }
+  return out;
+}
