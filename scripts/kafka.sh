@@ -23,25 +23,12 @@ readonly REPO=$(cd "$(dirname "$0")/.." && pwd)
 readonly NODE_ID=1
 readonly START_TIMEOUT=120
 
-say() { printf 'updraft: %s\n' "$*"; }
-die() { printf 'updraft: %s\n' "$*" >&2; exit 1; }
-die_with_log() {
-  printf 'updraft: %s\n' "$1" >&2
-  if [[ -s $2 ]]; then
-    printf 'updraft: last lines of %s:\n' "$2" >&2
-    tail -n 15 -- "$2" | sed 's/^/updraft:   /' >&2
-  fi
-  exit 1
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   printf 'usage: %s start|stop|status|env\nenvironment: %s\n' "$SELF" \
     "UPDRAFT_HOME (./.updraft) UPDRAFT_KAFKA_PORT (19092) UPDRAFT_KAFKA_CONTROLLER_PORT (19093)"
-}
-
-check_port_number() { # NAME VALUE
-  [[ $2 =~ ^[0-9]+$ ]] && ((10#$2 >= 1 && 10#$2 <= 65535)) ||
-    die "$1 must be a TCP port number (1-65535), not '$2'"
 }
 
 load_settings() {
@@ -57,17 +44,6 @@ load_settings() {
   LIBS=$KAFKA_DIR/libs DATA=$KAFKA_DIR/data LOG=$KAFKA_DIR/server.log PIDFILE=$KAFKA_DIR/kafka.pid
 }
 
-wait_for() { # SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds
-  local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
-  shift
-  until "$@"; do
-    ((${EPOCHREALTIME/./} < deadline)) || return 1
-    sleep 0.2
-  done
-}
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-first_line() { local line=""; { read -r line <"$1"; } 2>/dev/null; printf '%s' "$line"; }
 
 # Our JVM: a live `java` process whose cwd is KAFKA_DIR (start cds there), so a
 # recycled pid after a crash or reboot is never mistaken for our broker.

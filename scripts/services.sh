@@ -37,19 +37,8 @@ readonly REDIS_CLI=/usr/bin/redis-cli
 
 # ---------------------------------------------------------------- messages
 
-say() { printf 'updraft: %s\n' "$*"; }
-die() { printf 'updraft: %s\n' "$*" >&2; exit 1; }
-
-# die_with_log MESSAGE LOGFILE: fail, showing the log's last lines, which
-# nearly always say why a server did not start.
-die_with_log() {
-  printf 'updraft: %s\n' "$1" >&2
-  if [[ -s $2 ]]; then
-    printf 'updraft: last lines of %s:\n' "$2" >&2
-    tail -n 15 -- "$2" | sed 's/^/updraft:   /' >&2
-  fi
-  exit 1
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
@@ -68,11 +57,6 @@ EOF
 redact_url() { sed -E 's#^([a-z+]+://[^:/@]*):[^@/]*@#\1:***@#' <<<"$1"; }
 
 # ---------------------------------------------------------------- settings
-
-check_port_number() { # NAME VALUE
-  [[ $2 =~ ^[0-9]+$ ]] && ((10#$2 >= 1 && 10#$2 <= 65535)) ||
-    die "$1 must be a TCP port number (1-65535), not '$2'"
-}
 
 load_settings() {
   # Absolute, so the paths written into config files and pid files stay valid
@@ -110,19 +94,6 @@ is_root() { ((EUID == 0)); }
 
 # ---------------------------------------------------------------- helpers
 
-# wait_for SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds.
-wait_for() {
-  local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
-  shift
-  until "$@"; do
-    ((${EPOCHREALTIME/./} < deadline)) || return 1
-    sleep 0.1
-  done
-}
-
-# True if something accepts TCP connections on 127.0.0.1:PORT.
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 # owns_process PID NAME DIR: true if PID is a live NAME process working in DIR.
 # Both servers chdir into their data directory, so the cwd tells our instance
 # from any other process that got the same pid after a crash or a reboot
@@ -142,8 +113,6 @@ live_process() {
   stat=${stat##*) }
   [[ $comm == "$2" && ${stat:0:1} != Z ]]
 }
-
-first_line() { local line=""; { read -r line <"$1"; } 2>/dev/null; printf '%s' "$line"; }
 
 # Serialise start/stop: tests and people may run them at the same time.
 take_lock() {
