@@ -21,6 +21,26 @@ export interface Config {
    * project-private broker of scripts/kafka.sh on UPDRAFT_KAFKA_PORT (loopback).
    */
   kafkaBrokers: string[];
+  /**
+   * UPDRAFT_TEMPORAL_ADDRESS: `host:port` of the Temporal frontend (gRPC) that runs durable
+   * steps, default the project-private dev server of scripts/temporal.sh on
+   * UPDRAFT_TEMPORAL_PORT (loopback, 17233).
+   */
+  temporalAddress: string;
+  /** UPDRAFT_TEMPORAL_NAMESPACE (default `default`): the namespace of Updraft's workflows. */
+  temporalNamespace: string;
+  /** UPDRAFT_TEMPORAL_TASK_QUEUE (default `updraft-durable`): the task queue Updraft's Temporal workers poll. */
+  temporalTaskQueue: string;
+  /**
+   * UPDRAFT_TEMPORAL_UI_URL: base URL of a Temporal web UI (no trailing slash), used to link
+   * a task instance to its workflow. Unset: null, no link (the private server is headless).
+   */
+  temporalUiUrl: string | null;
+  /**
+   * UPDRAFT_TEMPORAL_HEARTBEAT_TIMEOUT (seconds, default 10): a durable step's attempt whose
+   * worker sent no heartbeat for this long is retried elsewhere (the cost of a worker dying).
+   */
+  temporalHeartbeatTimeoutMs: number;
   /** UPDRAFT_QUEUE_PREFIX: BullMQ key prefix; tests use a unique one each. */
   queuePrefix: string;
   /** UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION (default false: new DAGs run at once). */
@@ -71,12 +91,19 @@ const EnvSchema = z.object({
   UPDRAFT_REDIS_PORT: z.coerce.number().int().min(1).max(65535).default(16379),
   UPDRAFT_KAFKA_BROKERS: z.string().optional(),
   UPDRAFT_KAFKA_PORT: z.coerce.number().int().min(1).max(65535).default(19092),
+  UPDRAFT_TEMPORAL_ADDRESS: z.string().trim().optional(),
+  UPDRAFT_TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(17233),
+  UPDRAFT_TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  UPDRAFT_TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('updraft-durable'),
+  // Empty counts as unset, like an empty UPDRAFT_TEMPORAL_ADDRESS.
+  UPDRAFT_TEMPORAL_UI_URL: z.string().trim().pipe(z.union([z.literal(''), z.string().url()])).optional(),
   UPDRAFT_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('updraft'),
   UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION: bool(false),
   UPDRAFT_DAG_FILE_PROCESSOR_TIMEOUT: seconds(30),
   UPDRAFT_SCHEDULER_IDLE_SLEEP: seconds(1),
   UPDRAFT_HEARTBEAT_INTERVAL: seconds(2),
   UPDRAFT_ZOMBIE_THRESHOLD: seconds(30),
+  UPDRAFT_TEMPORAL_HEARTBEAT_TIMEOUT: seconds(10),
   UPDRAFT_QUEUED_CHECK_AFTER: seconds(10),
   UPDRAFT_LOG_LEVEL: z.string().default('info'),
   UPDRAFT_FERNET_KEY: z.string().optional(),
@@ -100,6 +127,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.UPDRAFT_REDIS_URL ?? `redis://127.0.0.1:${e.UPDRAFT_REDIS_PORT}`,
     kafkaBrokers: (e.UPDRAFT_KAFKA_BROKERS ?? `127.0.0.1:${e.UPDRAFT_KAFKA_PORT}`)
       .split(',').map((b) => b.trim()).filter((b) => b !== ''),
+    temporalAddress: e.UPDRAFT_TEMPORAL_ADDRESS || `127.0.0.1:${e.UPDRAFT_TEMPORAL_PORT}`,
+    temporalNamespace: e.UPDRAFT_TEMPORAL_NAMESPACE,
+    temporalTaskQueue: e.UPDRAFT_TEMPORAL_TASK_QUEUE,
+    temporalUiUrl: e.UPDRAFT_TEMPORAL_UI_URL?.replace(/\/+$/, '') || null,
+    temporalHeartbeatTimeoutMs: e.UPDRAFT_TEMPORAL_HEARTBEAT_TIMEOUT,
     queuePrefix: e.UPDRAFT_QUEUE_PREFIX,
     dagsArePausedAtCreation: e.UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION,
     parseTimeoutMs: e.UPDRAFT_DAG_FILE_PROCESSOR_TIMEOUT,

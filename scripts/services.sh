@@ -9,6 +9,8 @@
 #                                     eval "$(bash scripts/services.sh env)"
 #   ... --with-kafka (or UPDRAFT_WITH_KAFKA=1): each command also covers Apache
 #                                     Kafka, through scripts/kafka.sh (tests set it)
+#   ... --with-temporal (or UPDRAFT_WITH_TEMPORAL=1): each command also covers the
+#                                     Temporal dev server, through scripts/temporal.sh (tests set it)
 #
 # Environment (all optional):
 #   UPDRAFT_HOME          where data, logs and pid files live (default ./.updraft)
@@ -42,7 +44,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
-usage: $SELF start|stop|status|env [--with-kafka]
+usage: $SELF start|stop|status|env [--with-kafka] [--with-temporal]
   start   install missing Debian packages, start PostgreSQL and Redis, wait until ready
   stop    stop both
   status  show whether each runs (exit 0 if all run, 3 if not)
@@ -50,6 +52,7 @@ usage: $SELF start|stop|status|env [--with-kafka]
 environment: UPDRAFT_HOME (./.updraft) UPDRAFT_PG_PORT (15432) UPDRAFT_REDIS_PORT (16379)
              UPDRAFT_DATABASE_URL / UPDRAFT_REDIS_URL to bring your own services
              --with-kafka or UPDRAFT_WITH_KAFKA=1: Kafka too (scripts/kafka.sh; UPDRAFT_KAFKA_PORT 19092)
+             --with-temporal or UPDRAFT_WITH_TEMPORAL=1: Temporal too (scripts/temporal.sh; UPDRAFT_TEMPORAL_PORT 17233)
 EOF
 }
 
@@ -89,6 +92,9 @@ manage_pg() { [[ -z $EXTERNAL_PG_URL ]]; }
 with_kafka() { [[ ${UPDRAFT_WITH_KAFKA:-} == 1 || ${UPDRAFT_WITH_KAFKA:-} == true ]]; }
 # scripts/kafka.sh has its own lock; fd 9 (ours) is closed so the JVM does not hold it.
 kafka_sh() { UPDRAFT_HOME=$UPDRAFT_HOME bash "$(dirname "${BASH_SOURCE[0]}")/kafka.sh" "$1" 9>&-; }
+# Temporal is opt-in too: only durable steps need it. Same arrangement as Kafka.
+with_temporal() { [[ ${UPDRAFT_WITH_TEMPORAL:-} == 1 || ${UPDRAFT_WITH_TEMPORAL:-} == true ]]; }
+temporal_sh() { UPDRAFT_HOME=$UPDRAFT_HOME bash "$(dirname "${BASH_SOURCE[0]}")/temporal.sh" "$1" 9>&-; }
 manage_redis() { [[ -z $EXTERNAL_REDIS_URL ]]; }
 is_root() { ((EUID == 0)); }
 
@@ -477,9 +483,11 @@ cmd_start() {
   start_pg
   start_redis
   if with_kafka; then kafka_sh start; fi
+  if with_temporal; then temporal_sh start; fi
 }
 
 cmd_stop() {
+  if with_temporal; then temporal_sh stop; fi
   if with_kafka; then kafka_sh stop; fi
   if [[ ! -d $UPDRAFT_HOME ]]; then
     manage_pg && say "postgresql already stopped"
@@ -496,6 +504,7 @@ cmd_status() {
   status_pg || rc=3
   status_redis || rc=3
   if with_kafka; then kafka_sh status || rc=3; fi
+  if with_temporal; then temporal_sh status || rc=3; fi
   return "$rc"
 }
 
@@ -503,13 +512,21 @@ cmd_env() {
   printf 'export UPDRAFT_DATABASE_URL=%q\n' "${EXTERNAL_PG_URL:-$OUR_PG_URL}"
   printf 'export UPDRAFT_REDIS_URL=%q\n' "${EXTERNAL_REDIS_URL:-$OUR_REDIS_URL}"
   if with_kafka; then kafka_sh env; fi
+  if with_temporal; then temporal_sh env; fi
 }
 
 main() {
-  if (($# == 2)) && [[ $2 == --with-kafka ]]; then
-    export UPDRAFT_WITH_KAFKA=1
-    set -- "$1"
-  fi
+  # Flags after the command, in any order.
+  local cmd=${1:-} flag
+  (($# > 0)) && shift
+  for flag in "$@"; do
+    case $flag in
+      --with-kafka) export UPDRAFT_WITH_KAFKA=1 ;;
+      --with-temporal) export UPDRAFT_WITH_TEMPORAL=1 ;;
+      *) usage >&2; exit 1 ;;
+    esac
+  done
+  set -- ${cmd:+"$cmd"}
   if (($# != 1)); then
     usage >&2
     exit 1

@@ -3,6 +3,9 @@
  * in the registry, otherwise (functions, callbacks) taken from the imported DAG file,
  * cached per file version so a file is imported once per version, not once per task.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { BaseOperator } from '../core/authoring/base-operator.ts';
 import type { DAG } from '../core/authoring/dag.ts';
 import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
@@ -14,19 +17,25 @@ const dagFiles = new Map<string, Promise<DAG[]>>();
 /** Keyed by the cached TaskSpec object, itself one per DAG version (spec-cache.ts). */
 const rebuilt = new WeakMap<TaskSpec, BaseOperator>();
 
+/** The source of the DAG file as the DAG version was parsed from it (dag_version.source_code). */
+export interface DagSource { code: string }
+
 /**
  * `mapValues`: a mapped instance's own argument values. A registry operator is then
  * built from them (validating them); a DAG-file operator is the file's, and the caller
- * merges the values into its arguments.
+ * merges the values into its arguments. `source`: import the file as it was for this
+ * version, even if it changed on disk since (durable steps finish on their version).
  */
-export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: number, mapValues?: Record<string, unknown> | null): Promise<BaseOperator> {
+export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: number, mapValues?: Record<string, unknown> | null,
+  source?: DagSource): Promise<BaseOperator> {
   // An operator class defined in the DAG file itself is not in the registry either.
   if (task.needs_dag_file || !OPERATOR_REGISTRY.has(task.operator)) {
-    const key = `${spec.fileloc}#${versionId}`;
+    const file = source ? fileOfVersion(spec.fileloc, versionId, source.code) : spec.fileloc;
+    const key = `${file}#${versionId}`;
     let loading = dagFiles.get(key);
     if (!loading) {
       registerUpdraftSpecifier();
-      loading = loadDagFile(spec.fileloc, OPERATOR_REGISTRY, String(versionId));
+      loading = loadDagFile(file, OPERATOR_REGISTRY, String(versionId));
       dagFiles.set(key, loading);
       loading.catch(() => dagFiles.delete(key));
     }
@@ -42,4 +51,25 @@ export async function operatorFor(spec: DagSpec, task: TaskSpec, versionId: numb
   const op = factory({ ...task.args, ...mapValues, task_id: task.task_id });
   if (!mapValues) rebuilt.set(task, op);
   return op;
+}
+
+/**
+ * The DAG file itself while it still holds the version's source; else a copy of that
+ * source in a per-version temporary folder. (A DAG file importing its neighbours by a
+ * relative path cannot be loaded from the copy: such imports resolve against the copy.)
+ */
+function fileOfVersion(fileloc: string, versionId: number, code: string): string {
+  let current: string | null = null;
+  try { current = fs.readFileSync(fileloc, 'utf8'); } catch { /* deleted since: use the copy */ }
+  if (current === code) return fileloc;
+  const dir = path.join(os.tmpdir(), 'updraft-dag-versions', String(versionId));
+  const copy = path.join(dir, path.basename(fileloc));
+  if (!fs.existsSync(copy)) {
+    fs.mkdirSync(dir, { recursive: true });
+    // Written aside then renamed: another worker on this machine may be importing it.
+    const tmp = `${copy}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, copy);
+  }
+  return copy;
 }

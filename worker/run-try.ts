@@ -12,17 +12,19 @@ import type { DagSpec, TaskSpec } from '../core/dag/spec.ts';
 import { errorMessage, isTaskFailNow, isTaskReschedule, isTaskSkip, TaskFailNow, TaskTimeout } from '../core/errors.ts';
 import type { Logger } from '../core/logging.ts';
 import type { TaskJobData } from '../core/queue/job-id.ts';
-import { renderFields } from '../core/templating/index.ts';
 import { preciseNow } from '../core/time/clock.ts';
 import { recordTaskOutlets } from '../core/transitions/asset-events.ts';
 import { prepareFinish, type Outcome } from '../core/transitions/finish-ti.ts';
 import { handBackTaskInstance } from '../core/transitions/hand-back.ts';
-import { loadMapLists, mapLength, unmappableReason, valuesAt } from '../core/transitions/map-values.ts';
+import { unmappableReason } from '../core/transitions/map-values.ts';
 import { loadSpec } from '../core/transitions/spec-cache.ts';
-import type { StartedTask, WorkerIdentity } from '../core/transitions/start-ti.ts';
+import type { WorkerIdentity } from '../core/transitions/start-ti.ts';
 import { ExternallyChanged, HandBack, untilDoneOrAborted } from './abort.ts';
-import { operatorFor } from './operator-loader.ts';
-import { buildTemplateContextFor, connectionSettings, makeTaskContext } from './task-context.ts';
+import { awaitDurableStep } from './durable/await-step.ts';
+import { signalRunFinished } from './durable/run-finished.ts';
+import type { DurableRuntime } from './durable/runtime.ts';
+import { versionSource } from '../core/durable/store.ts';
+import { prepareTask } from './prepare-task.ts';
 import { TaskLogWriter } from './task-log.ts';
 import { directTaskStore, type TaskStore } from './task-store.ts';
 
@@ -37,6 +39,8 @@ export interface WorkerResources {
   /** How starts and finishes reach the database (batched in a busy worker). */
   store?: TaskStore;
   refill?: RefillRequester;
+  /** Temporal, for durable tasks (absent: they fail saying so). */
+  temporal?: DurableRuntime;
 }
 
 /** Tasks running in this worker, so heartbeats and shutdown can abort them. */
@@ -55,25 +59,29 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   let ctx: TaskContext | null = null;
   let outcome: Outcome;
   let skippedOthers = false;
+  const durable = Boolean(task && (task.durable || spec.run_as_workflow));
   try {
     if (!task) throw new TaskFailNow(`task "${started.task_id}" is not in DAG "${spec.dag_id}" any more`);
-    const mapValues = await mappedArgValues(r.db, task, started);
-    operator = await operatorFor(spec, task, started.dag_version_id, mapValues);
-    const template = await buildTemplateContextFor(r.db, spec, task, started, connectionSettings(r.config));
-    const ownArgs = mapValues ? operator.argsWithMapped(mapValues) : operator.args;
-    const args = renderFields(ownArgs, operator.templateFields, template);
-    ctx = makeTaskContext(r.db, spec, started, template, log, controller.signal, connectionSettings(r.config), () => { skippedOthers = true; });
-    await runCallback(operator, 'on_execute_callback', ctx, log);
-    const timeoutMs = task.execution_timeout_ms;
-    const timer = timeoutMs === null ? null : setTimeout(() => controller.abort(
-      new TaskTimeout(`task exceeded its execution_timeout of ${timeoutMs / 1000} s`)), timeoutMs);
-    try {
-      const value = await untilDoneOrAborted(operator.execute(args, ctx), controller.signal);
-      const unmappable = unmappablePush(spec, task, value);
-      if (unmappable) log.system(`failed: ${unmappable.error}`);
-      outcome = unmappable ?? { kind: 'success', xcom: value };
-    } finally {
-      if (timer) clearTimeout(timer);
+    if (durable) {
+      // The step runs as a Temporal activity: its execution, retries and timeout are there.
+      if (!r.temporal) throw new Error('this task is durable, but this worker runs without Temporal');
+      outcome = await awaitDurableStep(r.db, r.temporal, spec, task, started, log, controller.signal);
+    } else {
+      const prepared = await prepareTask(r, spec, task, started, { signal: controller.signal, log, onSkip: () => { skippedOthers = true; } });
+      operator = prepared.operator;
+      ctx = prepared.ctx;
+      await runCallback(operator, 'on_execute_callback', ctx, log);
+      const timeoutMs = task.execution_timeout_ms;
+      const timer = timeoutMs === null ? null : setTimeout(() => controller.abort(
+        new TaskTimeout(`task exceeded its execution_timeout of ${timeoutMs / 1000} s`)), timeoutMs);
+      try {
+        const value = await untilDoneOrAborted(operator.execute(prepared.args, ctx), controller.signal);
+        const unmappable = unmappablePush(spec, task, value);
+        if (unmappable) log.system(`failed: ${unmappable.error}`);
+        outcome = unmappable ?? { kind: 'success', xcom: value };
+      } finally {
+        if (timer) clearTimeout(timer);
+      }
     }
   } catch (err) {
     if (err instanceof HandBack) {
@@ -98,6 +106,13 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   if (result.state === 'success' && task.outlets?.length) await recordTaskOutlets(r.db, started, task.outlets, (err) => r.log.error({ err, ti: started.id }, 'recording asset events failed'));
   if (result.queueBusy) r.refill?.request(spec);
   if (result.runState) r.log.info({ dag_id: started.dag_id, run_id: started.run_id, state: result.runState }, 'dag run finished');
+  if (result.runState && spec.run_as_workflow && r.temporal) await signalRunFinished(r.temporal, started, result.runState, r.log);
+  if (durable && result.state && task.needs_dag_file) {
+    // A durable task's outcome callbacks run here, once, with the step's own DAG version.
+    ({ operator, ctx } = await prepareTask(r, spec, task, started,
+      { signal: controller.signal, log, source: (await versionSource(r.db, started.dag_version_id)) ?? undefined })
+      .catch((err: unknown) => { log.system(`callbacks not run: ${errorMessage(err)}`); return { operator: null, ctx: null }; }));
+  }
   if (operator && ctx && result.state) await runCallback(operator, callbackFor(result.state), { ...ctx, ...errorOf(outcome) }, log);
   await log.flush();
 }
@@ -120,15 +135,6 @@ async function withRetries<T>(fn: () => Promise<T>, onError: (err: unknown, atte
       await new Promise((res) => setTimeout(res, delay));
     }
   }
-}
-
-/** A mapped instance's values of its expanded arguments; null for an ordinary task. */
-async function mappedArgValues(db: Db, task: TaskSpec, ti: StartedTask): Promise<Record<string, unknown> | null> {
-  if (!task.mapped || ti.map_index < 0) return null;
-  const loaded = await loadMapLists(db, ti.dag_run_id, task.mapped);
-  if ('error' in loaded) throw new TaskFailNow(loaded.error);
-  if (ti.map_index >= mapLength(loaded.lists)) throw new TaskFailNow(`map_index ${ti.map_index} is beyond the expanded values`);
-  return valuesAt(loaded.lists, ti.map_index);
 }
 
 /**

@@ -14,6 +14,7 @@ import { rows } from '../core/transitions/sql.ts';
 import { ExternallyChanged, HandBack } from './abort.ts';
 import { Refiller } from './refill.ts';
 import { batchingTaskStore } from './task-store.ts';
+import { DurableRuntime } from './durable/runtime.ts';
 import { runTry, type ActiveTasks, type WorkerResources } from './run-try.ts';
 
 export interface WorkerOptions {
@@ -21,6 +22,12 @@ export interface WorkerOptions {
   concurrency: number;
   /** How long running tasks may take to finish on stop before they are handed back. */
   shutdownGraceMs: number;
+  /**
+   * Durable steps: connect to Temporal (config.temporalAddress) and serve the durable
+   * task queue's activities next to the BullMQ queues (default true; false: durable
+   * tasks fail on this worker, saying so).
+   */
+  temporal?: boolean;
 }
 
 export class Worker {
@@ -46,6 +53,13 @@ export class Worker {
       refill: new Refiller(db, this.base.queues, this.base.log),
       store: batchingTaskStore(db, { workerId, hostname: config.hostname, pid: process.pid }),
     };
+    if (this.opts.temporal !== false) {
+      r.temporal = new DurableRuntime({
+        address: config.temporalAddress, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue,
+        heartbeatTimeoutMs: config.temporalHeartbeatTimeoutMs,
+      }, { config, db, log: r.log, workerId, concurrency: this.opts.concurrency });
+      r.temporal.start();
+    }
     this.resources = r;
     this.heartbeat = setInterval(() => void this.beat(), config.heartbeatIntervalMs);
     this.bullWorkers = this.opts.queues.map((queue) => {
@@ -95,6 +109,7 @@ export class Worker {
       await closing;
     }
     if (this.heartbeat) clearInterval(this.heartbeat);
+    await r.temporal?.stop();
     this.resources = null;
     await stopComponent(r.db, r.identity.workerId).catch(() => undefined);
     r.log.info('worker stopped');

@@ -26,6 +26,12 @@ export interface DagArgs {
   max_active_runs?: number;
   max_active_tasks?: number;
   dagrun_timeout?: DurationInput | null;
+  /**
+   * Run each DAG run as one Temporal workflow, every task a durable activity of it
+   * (the scheduler still decides the order, so trigger rules, pools and the grid work
+   * as for any run).
+   */
+  run_as_workflow?: boolean;
   tags?: string[];
   description?: string | null;
   owner?: string;
@@ -40,6 +46,7 @@ const DagArgsSchema = z.object({
   catchup: z.boolean().optional(),
   max_active_runs: z.number().int().positive().optional(),
   max_active_tasks: z.number().int().positive().optional(),
+  run_as_workflow: z.boolean().optional(),
   tags: z.array(z.string()).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
   description: z.string().nullable().optional(),

@@ -26,6 +26,11 @@ export interface CommonTaskArgs {
   doc_md: string;
   max_active_tis_per_dag: number | null;
   wait_for_downstream: boolean;
+  /**
+   * Run the task as a durable step: a Temporal activity whose retries, backoff and
+   * timeout come from this task's own, and which survives the worker dying mid-step.
+   */
+  durable: boolean;
   /** Assets (URIs, or objects with a `uri`) this task updates when it succeeds. */
   outlets: Array<string | { uri: string }>;
   on_execute_callback: TaskCallback;
@@ -38,7 +43,7 @@ export interface CommonTaskArgs {
 export const COMMON_ARG_NAMES: readonly string[] = [
   'retries', 'retry_delay', 'retry_exponential_backoff', 'max_retry_delay', 'execution_timeout',
   'trigger_rule', 'depends_on_past', 'priority_weight', 'weight_rule', 'pool', 'pool_slots', 'queue',
-  'do_xcom_push', 'owner', 'doc_md', 'max_active_tis_per_dag', 'wait_for_downstream', 'outlets',
+  'do_xcom_push', 'owner', 'doc_md', 'max_active_tis_per_dag', 'wait_for_downstream', 'durable', 'outlets',
   ...TASK_CALLBACK_NAMES,
 ];
 
@@ -60,6 +65,7 @@ export interface ResolvedTaskArgs {
   owner: string | null;
   max_active_tis_per_dag: number | null;
   wait_for_downstream: boolean;
+  durable: boolean;
   outlets: string[];
   callbacks: Partial<Record<TaskCallbackName, TaskCallback>>;
 }
@@ -83,6 +89,7 @@ const Schema = z.object({
   doc_md: z.string().optional(),
   max_active_tis_per_dag: z.number().int().positive().nullable().default(null),
   wait_for_downstream: z.boolean().default(false),
+  durable: z.boolean().default(false),
   outlets: z.array(z.union([z.string().min(1), z.object({ uri: z.string().min(1) }).passthrough()])).default([]),
   ...Object.fromEntries(TASK_CALLBACK_NAMES.map((n) => [n, z.function().optional()])),
 });
@@ -127,6 +134,7 @@ export function resolveTaskArgs(
     owner: a.owner,
     max_active_tis_per_dag: a.max_active_tis_per_dag,
     wait_for_downstream: a.wait_for_downstream,
+    durable: a.durable,
     outlets: [...new Set(a.outlets.map((o, i) => assetUriOf(o, `${where}: outlets[${i}]`)))],
     callbacks,
   };

@@ -17,7 +17,7 @@ export type DeclarativeFactory = (args: TaskArgs & Record<string, unknown>) => B
 
 const DAG_KEYS = new Set([
   'dag_id', 'name', 'schedule', 'start_date', 'end_date', 'timezone', 'catchup', 'default_args',
-  'params', 'max_active_runs', 'max_active_tasks', 'dagrun_timeout', 'tags', 'description', 'owner', 'tasks',
+  'params', 'max_active_runs', 'max_active_tasks', 'dagrun_timeout', 'run_as_workflow', 'tags', 'description', 'owner', 'tasks',
 ]);
 
 export function parseDeclarativeText(text: string, filename: string): unknown {

@@ -63,6 +63,7 @@ export function serializeDag(dag: DAG, fileloc: string): DagSpec {
       mapped: t.mapped,
       task_group: t.taskGroup,
       outlets: c.outlets,
+      ...(c.durable && { durable: true }),
     };
   });
 
@@ -82,6 +83,7 @@ export function serializeDag(dag: DAG, fileloc: string): DagSpec {
     max_active_tasks: a.max_active_tasks ?? 16,
     dagrun_timeout_ms: optionalMs(a.dagrun_timeout ?? null, `${where}: dagrun_timeout`),
     has_dag_callbacks: Boolean(a.on_success_callback || a.on_failure_callback),
+    ...(a.run_as_workflow && { run_as_workflow: true }),
     tasks: specs,
   };
 }

@@ -41,6 +41,8 @@ export interface TaskSpec {
   task_group: string | null;
   /** Asset URIs this task updates when it succeeds (data-aware scheduling). */
   outlets: string[];
+  /** Runs as a Temporal activity (a durable step); absent in DAGs serialized before it existed. */
+  durable?: boolean;
 }
 
 /**
@@ -74,6 +76,11 @@ export interface DagSpec {
   max_active_tasks: number;
   dagrun_timeout_ms: number | null;
   has_dag_callbacks: boolean;
+  /**
+   * Each run is one Temporal workflow and every task an activity of it (absent: false).
+   * See docs/adr/0006-durable-steps-on-temporal.md.
+   */
+  run_as_workflow?: boolean;
   /** Tasks in topological order. */
   tasks: TaskSpec[];
 }

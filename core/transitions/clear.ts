@@ -2,7 +2,8 @@
  * Clearing task instances, as Airflow does: each cleared instance returns to "none"
  * with its retries given anew (max_tries = tries so far + retries), and its run goes
  * back to queued so the scheduler picks it up. A running instance is cleared too; its
- * worker notices at the next heartbeat and stops it. Which instances to clear:
+ * worker notices at the next heartbeat and stops it. A durable task instance forgets its
+ * Temporal execution (a cleared step runs again, as a new one). Which instances to clear:
  * clear-targets.ts.
  */
 import { deleteCheckpoints } from '../checkpoints/checkpoint.ts';
@@ -28,7 +29,7 @@ export async function clearTaskInstances(db: Db, tiIds: readonly number[], opts:
       const retries = spec.tasks.find((t) => t.task_id === ti.task_id)?.retries ?? 0;
       await trx.raw(`update task_instance set state = null, max_tries = ?, start_date = null, end_date = null,
         duration = null, next_retry_at = null, reschedule_at = null, worker_id = null, hostname = null,
-        updated_at = now() where id = ?`, [ti.try_number + retries, ti.id]);
+        external_executor_id = null, updated_at = now() where id = ?`, [ti.try_number + retries, ti.id]);
     }
     // A cleared task starts over: its checkpoints belong to the work it is asked to redo.
     await deleteCheckpoints(trx, tis.map((t) => t.id));

@@ -35,11 +35,15 @@ export class Harness {
 
   private constructor(private readonly testDb: TestDatabase, dagsFolder: string, env: Record<string, string>) {
     this.dagsFolder = dagsFolder;
+    const unique = randomBytes(4).toString('hex');
     this.config = loadConfig({
       ...process.env,
       UPDRAFT_DATABASE_URL: testDb.url,
       UPDRAFT_DAGS_FOLDER: dagsFolder,
-      UPDRAFT_QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
+      UPDRAFT_QUEUE_PREFIX: `test-${unique}`,
+      // Each installation's durable steps on a task queue of its own: a Temporal worker of
+      // another test's installation must never take them (its database is another one).
+      UPDRAFT_TEMPORAL_TASK_QUEUE: `updraft-test-${unique}`,
       UPDRAFT_SCHEDULER_IDLE_SLEEP: '0.2',
       UPDRAFT_HEARTBEAT_INTERVAL: '0.5',
       UPDRAFT_LOG_LEVEL: process.env.UPDRAFT_TEST_LOG_LEVEL ?? 'silent',
@@ -65,6 +69,9 @@ export class Harness {
       UPDRAFT_KAFKA_BROKERS: this.config.kafkaBrokers.join(','),
       UPDRAFT_DAGS_FOLDER: this.dagsFolder,
       UPDRAFT_QUEUE_PREFIX: this.config.queuePrefix,
+      UPDRAFT_TEMPORAL_ADDRESS: this.config.temporalAddress,
+      UPDRAFT_TEMPORAL_TASK_QUEUE: this.config.temporalTaskQueue,
+      UPDRAFT_TEMPORAL_HEARTBEAT_TIMEOUT: String(this.config.temporalHeartbeatTimeoutMs / 1000),
       UPDRAFT_HEARTBEAT_INTERVAL: String(this.config.heartbeatIntervalMs / 1000),
       UPDRAFT_SCHEDULER_IDLE_SLEEP: String(this.config.schedulerIdleSleepMs / 1000),
       UPDRAFT_ZOMBIE_THRESHOLD: String(this.config.zombieThresholdMs / 1000),
@@ -112,7 +119,7 @@ export class Harness {
 
   async startWorker(opts: Partial<WorkerOptions> = {}): Promise<Worker> {
     const w = new Worker({ config: this.config, db: this.db, queues: this.queues, log: this.log('worker') }, this.redis,
-      { queues: ['default'], concurrency: 8, shutdownGraceMs: 5000, ...opts });
+      { queues: ['default'], concurrency: 8, shutdownGraceMs: 5000, temporal: false, ...opts });
     await w.start();
     this.stoppables.push(w);
     return w;
