@@ -30,3 +30,5 @@ export { SqlSensor } from './operators/sensors/sql-sensor.ts';
 export { ExternalTaskSensor } from './operators/sensors/external-task-sensor.ts';
 export { TimeDeltaSensor, DateTimeSensor } from './operators/sensors/time-sensors.ts';
 export { FileSensor } from './operators/sensors/file-sensor.ts';
+export { TemporalWorkflowOperator } from './operators/temporal/workflow-operator.ts';
+export { TemporalWorkflowSensor } from './operators/temporal/workflow-sensor.ts';

@@ -19,6 +19,8 @@ import { ExternalTaskSensor, type ExternalTaskSensorArgs } from './sensors/exter
 import { FileSensor, type FileSensorArgs } from './sensors/file-sensor.ts';
 import { SqlSensor, type SqlSensorArgs } from './sensors/sql-sensor.ts';
 import { DateTimeSensor, TimeDeltaSensor, type DateTimeSensorArgs, type TimeDeltaSensorArgs } from './sensors/time-sensors.ts';
+import { TemporalWorkflowOperator, type TemporalWorkflowArgs } from './temporal/workflow-operator.ts';
+import { TemporalWorkflowSensor, type TemporalWorkflowSensorArgs } from './temporal/workflow-sensor.ts';
 
 export type OperatorFactory = (args: TaskArgs & Record<string, unknown>) => BaseOperator;
 
@@ -39,4 +41,6 @@ export const OPERATOR_REGISTRY: ReadonlyMap<string, OperatorFactory> = new Map<s
   ['time_delta_sensor', (a) => new TimeDeltaSensor(a as unknown as TaskArgs & TimeDeltaSensorArgs)],
   ['date_time_sensor', (a) => new DateTimeSensor(a as unknown as TaskArgs & DateTimeSensorArgs)],
   ['file_sensor', (a) => new FileSensor(a as unknown as TaskArgs & FileSensorArgs)],
+  ['temporal_workflow', (a) => new TemporalWorkflowOperator(a as unknown as TaskArgs & TemporalWorkflowArgs)],
+  ['temporal_workflow_sensor', (a) => new TemporalWorkflowSensor(a as unknown as TaskArgs & TemporalWorkflowSensorArgs)],
 ]);

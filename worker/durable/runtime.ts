@@ -40,11 +40,13 @@ let runtimeInstalled = false;
 function installRuntime(log: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({
-    logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
-      if (level === 'ERROR') log.error({ temporal: meta }, message); else log.warn({ temporal: meta }, message);
-    }),
-  });
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN', ({ level, message, meta }) => {
+        if (level === 'ERROR') log.error({ temporal: meta }, message); else log.warn({ temporal: meta }, message);
+      }),
+    });
+  } catch { /* installed already by the embedding program (a test): its logger stays */ }
 }
 
 const noop = () => undefined;
