@@ -40,7 +40,7 @@ export async function startScheduler(rt: QueueRuntime): Promise<Scheduler> {
   return s;
 }
 
-export interface WorkerCliOptions { queues: string[]; concurrency: number; shutdownGraceMs: number }
+export interface WorkerCliOptions { queues: string[]; concurrency: number; shutdownGraceMs: number; temporal?: boolean }
 
 export async function startWorker(rt: QueueRuntime, opts: WorkerCliOptions): Promise<Worker> {
   const w = new Worker({ config: rt.config, db: rt.db, queues: rt.queues, log: createLogger('worker', rt.config.logLevel) },

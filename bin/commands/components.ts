@@ -64,11 +64,13 @@ export function registerComponentCommands(program: Command): void {
     .option('-q, --queues <names>', 'comma-separated queue names', 'default')
     .option('-c, --concurrency <n>', 'tasks run at once', int('--concurrency'), 16)
     .option('--shutdown-grace <seconds>', 'on stop, how long running tasks may finish before being handed back', int('--shutdown-grace'), 30)
-    .action(async (o: { queues: string; concurrency: number; shutdownGrace: number }) => {
+    .option('--no-temporal', 'do not run durable steps (no Temporal client or worker in this process)')
+    .action(async (o: { queues: string; concurrency: number; shutdownGrace: number; temporal: boolean }) => {
       const rt = await openQueueRuntime(o.concurrency + 4);
       await migrateQuietly(rt);
       const queues = o.queues.split(',').map((q) => q.trim()).filter(Boolean);
-      await runUntilSignal([await startWorker(rt, { queues, concurrency: o.concurrency, shutdownGraceMs: o.shutdownGrace * 1000 })], rt);
+      await runUntilSignal([await startWorker(rt,
+        { queues, concurrency: o.concurrency, shutdownGraceMs: o.shutdownGrace * 1000, temporal: o.temporal })], rt);
     });
 
   const db = program.command('db').description('metadata database');
