@@ -28,6 +28,8 @@ export async function testDagRun(rt: QueueRuntime, dagId: string, logicalDate: D
   const beat = setInterval(() => void heartbeatComponent(rt.db, workerId).catch(() => undefined), rt.config.heartbeatIntervalMs);
   const r: WorkerResources = {
     config: rt.config, db: rt.db, log: createLogger('dags-test', 'warn'),
+    // As Airflow's `dags test` runs without an executor: durable tasks run here too, not on Temporal.
+    durableInline: true,
     identity: { workerId, hostname: rt.config.hostname, pid: process.pid },
     queues: { enqueue: async (jobs) => {
       mine.push(...jobs.filter((j) => j.run_id === run.run_id));

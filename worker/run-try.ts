@@ -39,8 +39,10 @@ export interface WorkerResources {
   /** How starts and finishes reach the database (batched in a busy worker). */
   store?: TaskStore;
   refill?: RefillRequester;
-  /** Temporal, for durable tasks (absent: they fail saying so). */
+  /** Temporal, for durable tasks (absent: they fail saying so, unless durableInline). */
   temporal?: DurableRuntime;
+  /** Run durable tasks in this process like any other (`dags test`, which uses no executor). */
+  durableInline?: boolean;
 }
 
 /** Tasks running in this worker, so heartbeats and shutdown can abort them. */
@@ -59,7 +61,7 @@ export async function runTry(r: WorkerResources, job: TaskJobData, active: Activ
   let ctx: TaskContext | null = null;
   let outcome: Outcome;
   let skippedOthers = false;
-  const durable = Boolean(task && (task.durable || spec.run_as_workflow));
+  const durable = Boolean(task && (task.durable || spec.run_as_workflow)) && !r.durableInline;
   try {
     if (!task) throw new TaskFailNow(`task "${started.task_id}" is not in DAG "${spec.dag_id}" any more`);
     if (durable) {
