@@ -7,6 +7,7 @@
  *   the gaps at least the configured delays;
  * - a non-retryable failure (TaskFailNow) fails after one attempt.
  */
+import fs from 'node:fs';
 import { expect } from 'chai';
 import { rows } from '../../core/transitions/sql.ts';
 import type { Harness } from '../support/harness.ts';
@@ -42,6 +43,7 @@ const flaky = task({ task_id: 'flaky', dag, durable: true, retries: 2, retry_del
 task({ task_id: 'fatal', dag, durable: true, retries: 3, retry_delay: 0.1 }, async () => { throw new TaskFailNow('no point retrying'); });
 a.rshift(flaky);
 `);
+    h.writeDag('durable_payment.ts', fs.readFileSync(new URL('../../examples/durable_payment.ts', import.meta.url), 'utf8'));
     expect(await h.processDags(), 'import errors').to.equal(0);
     await h.startScheduler();
     await h.startWorker({ temporal: true });
@@ -85,5 +87,14 @@ a.rshift(flaky);
     const logs = await rows<{ message: string }>(h.db, `select l.message from task_log l join task_instance ti on ti.id = l.ti_id
       where ti.run_id = ? and ti.task_id = 'fatal' order by l.id`, [run.run_id]);
     expect(logs.map((l) => l.message).join('\n')).to.match(/durable step failed: no point retrying/);
+  });
+
+  it('the example examples/durable_payment.ts charges once and passes the payment on', async () => {
+    const run = await h.trigger({ dag_id: 'example_durable_payment' });
+    expect(await h.waitForRun('example_durable_payment', run.run_id, 60_000)).to.equal('success');
+    const payments = await rows<{ payment: string }>(h.db, 'select payment from example_payments where run_id = ?', [run.run_id]);
+    expect(payments).to.have.length(1);
+    const [x] = await rows<{ value: string }>(h.db, `select value from xcom where dag_run_id = ? and task_id = 'receipt'`, [run.id]);
+    expect(x!.value).to.equal(`receipt for payment ${payments[0]!.payment}`);
   });
 });
