@@ -96,7 +96,9 @@ const EnvSchema = z.object({
   UPDRAFT_TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   UPDRAFT_TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('updraft-durable'),
   // Empty counts as unset, like an empty UPDRAFT_TEMPORAL_ADDRESS.
-  UPDRAFT_TEMPORAL_UI_URL: z.string().trim().pipe(z.union([z.literal(''), z.string().url()])).optional(),
+  // http(s) only: the value becomes a link in the UI.
+  UPDRAFT_TEMPORAL_UI_URL: z.string().trim().pipe(z.union([z.literal(''),
+    z.string().url().regex(/^https?:\/\//i, 'must be an http:// or https:// URL')])).optional(),
   UPDRAFT_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('updraft'),
   UPDRAFT_DAGS_ARE_PAUSED_AT_CREATION: bool(false),
   UPDRAFT_DAG_FILE_PROCESSOR_TIMEOUT: seconds(30),

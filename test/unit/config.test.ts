@@ -31,7 +31,7 @@ describe('loadConfig: Temporal settings', () => {
   it('rejects a bad port, an empty namespace or task queue, and a UI URL that is no URL', () => {
     for (const env of [
       { UPDRAFT_TEMPORAL_PORT: '70000' }, { UPDRAFT_TEMPORAL_NAMESPACE: '' },
-      { UPDRAFT_TEMPORAL_TASK_QUEUE: ' ' }, { UPDRAFT_TEMPORAL_UI_URL: 'temporal-ui' },
+      { UPDRAFT_TEMPORAL_TASK_QUEUE: ' ' }, { UPDRAFT_TEMPORAL_UI_URL: 'temporal-ui' }, { UPDRAFT_TEMPORAL_UI_URL: 'javascript:alert(1)' },
     ]) {
       expect(() => loadConfig(env), JSON.stringify(env)).to.throw(/invalid configuration: UPDRAFT_TEMPORAL_/);
     }

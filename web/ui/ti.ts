@@ -1,6 +1,7 @@
 /**
  * The task instance panel: state, tries, duration, rendered templates, XCom, "why is it
- * not running" (core's explainTaskInstance, the scheduler's own rules) and the log, read
+ * not running" (core's explainTaskInstance, the scheduler's own rules), the Temporal
+ * execution of a durable step or temporal_workflow task (durable.ts) and the log, read
  * from an id onwards so the browser can follow it while the task runs.
  */
 import type { Router } from 'express';
@@ -15,6 +16,7 @@ import { loadSpec } from '../../core/transitions/spec-cache.ts';
 import { rows } from '../../core/transitions/sql.ts';
 import type { Config } from '../../core/config.ts';
 import { readOrWrite } from '../auth/middleware.ts';
+import { durableStepView, temporalWorkflowView } from './durable.ts';
 import { notFound } from '../errors.ts';
 import { query } from '../api-v2/params.ts';
 import type { WebResources } from '../resources.ts';
@@ -30,13 +32,13 @@ interface TiRow {
   operator: string; pool: string; queue: string; priority_weight: number; start_date: Date | null; end_date: Date | null;
   duration: number | null; hostname: string | null; next_retry_at: Date | null; note: string | null;
   run_state: string; run_type: string; logical_date: Date | null; data_interval_start: Date | null; data_interval_end: Date | null;
-  conf: Record<string, unknown>; dag_version_id: number;
+  conf: Record<string, unknown>; dag_version_id: number; external_executor_id: string | null;
 }
 
 export async function findTi(db: Db, dagId: string, runId: string, taskId: string, mapIndex: number): Promise<TiRow> {
   const [ti] = await rows<TiRow>(db, `
     select ti.id, ti.dag_run_id, ti.task_id, ti.map_index, ti.state, ti.try_number, ti.max_tries, ti.operator, ti.pool, ti.queue,
-      ti.priority_weight, ti.start_date, ti.end_date, ti.duration, ti.hostname, ti.next_retry_at, ti.note,
+      ti.priority_weight, ti.start_date, ti.end_date, ti.duration, ti.hostname, ti.next_retry_at, ti.note, ti.external_executor_id,
       r.state as run_state, r.run_type, r.logical_date, r.data_interval_start, r.data_interval_end, r.conf, r.dag_version_id
     from task_instance ti join dag_run r on r.id = ti.dag_run_id
     where ti.dag_id = ? and ti.run_id = ? and ti.task_id = ? and ti.map_index = ?`, [dagId, runId, taskId, mapIndex]);
@@ -99,15 +101,17 @@ export function registerUiTaskInstance(router: Router, r: WebResources): void {
     const ti = await findTi(r.db, dagId, runId, taskId, mapIndex);
     const tries = await rows(r.db, `select try_number, state, start_date, end_date, duration, hostname, error
       from task_instance_try where ti_id = ? order by try_number`, [ti.id]);
-    const xcom = await rows(r.db, `select key, value, timestamp from xcom where dag_run_id = ? and task_id = ? and map_index = ? order by key`,
+    const xcom = await rows<{ key: string; value: unknown; timestamp: Date }>(r.db, `select key, value, timestamp from xcom where dag_run_id = ? and task_id = ? and map_index = ? order by key`,
       [ti.dag_run_id, taskId, mapIndex]);
     const finished = ['success', 'failed', 'skipped', 'upstream_failed', 'removed'].includes(ti.state ?? '');
     const why = finished ? null : await explainTaskInstance(r.db, dagId, runId, taskId, mapIndex).then((e) => e.deps.filter((d) => !d.passed));
-    const { dag_version_id: _v, conf: _c, dag_run_id: _r, id: _id, ...shown } = ti;
+    const { dag_version_id: _v, conf: _c, dag_run_id: _r, id: _id, external_executor_id: _e, ...shown } = ti;
     res.json({
       ti: { ...shown, dag_id: dagId, run_id: runId },
       instances: instances.length > 1 || (instances[0]?.map_index ?? -1) >= 0 ? instances : [],
       tries, xcom, why_not_running: why,
+      durable_step: await durableStepView(r.db, r.config, { ...ti, dag_id: dagId, run_id: runId }),
+      temporal_workflow: temporalWorkflowView(r.config, xcom),
       rendered: await renderedFields(r.db, r.config, dagId, runId, ti),
     });
   });

@@ -1,7 +1,9 @@
 // The task instance panel: state, tries, duration, rendered templates, XCom, why it is not
-// running, the log (followed every second while the try runs) and the actions.
+// running, a durable step's or temporal_workflow task's Temporal execution, the log
+// (followed every second while the try runs) and the actions.
 import { debounce, enc, get, onLive, post } from './api.js';
 import { fill, fmtDate, fmtDuration, h, stateBadge, stateBox } from './dom.js';
+import { temporalSections } from './durable-panel.js';
 
 export function tiPanel(side, dagId, sel, me) {
   let stopped = false;
@@ -72,6 +74,7 @@ export function tiPanel(side, dagId, sel, me) {
       d.tries.length > 1 ? section('Tries', h('table', { class: 'small' }, d.tries.map((t) => h('tr', {},
         h('td', {}, h('button', { class: 'link', onclick: () => { logState.tryNumber = t.try_number; logState.after = 0; logBox.textContent = ''; void followLog(); } }, `#${t.try_number}`)),
         h('td', {}, stateBadge(t.state)), h('td', {}, fmtDuration(t.duration)), h('td', {}, t.error ?? ''))))) : null,
+      temporalSections(d, section),
       section('Rendered templates', d.rendered.error ? h('p', { class: 'error' }, d.rendered.error)
         : Object.keys(d.rendered.fields).length === 0 ? h('p', { class: 'muted' }, 'No templated fields.')
           : h('dl', { class: 'rendered', id: 'ti-rendered' }, Object.entries(d.rendered.fields).map(([k, v]) =>
