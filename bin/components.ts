@@ -23,6 +23,20 @@ export function startServices(): void {
   if (result.status !== 0) throw new UserInputError('could not start the services (see the message above)');
 }
 
+/**
+ * Standalone's Temporal server (durable steps), unless UPDRAFT_WITH_TEMPORAL=0 or
+ * UPDRAFT_TEMPORAL_ADDRESS names a server of the user's own. Not fatal: without it
+ * only durable tasks fail (saying so). Returns a line for the banner.
+ */
+export function startTemporalForStandalone(address: string): string {
+  if (process.env.UPDRAFT_WITH_TEMPORAL === '0') return 'off (UPDRAFT_WITH_TEMPORAL=0): durable tasks fail';
+  if (process.env.UPDRAFT_TEMPORAL_ADDRESS) return `${address} (UPDRAFT_TEMPORAL_ADDRESS)`;
+  const result = spawnSync('bash', [path.join(ROOT, 'scripts/temporal.sh'), 'start'], { stdio: 'inherit' });
+  if (result.status === 0) return `${address} (dev server; bash scripts/temporal.sh stop)`;
+  process.stderr.write('updraft: the Temporal server did not start (see above); everything else runs, durable tasks fail until it does\n');
+  return 'not running: durable tasks fail until `bash scripts/temporal.sh start` succeeds';
+}
+
 export async function migrateQuietly(rt: Runtime): Promise<void> {
   const applied = await migrate(rt.db);
   if (applied.length) createLogger('db', rt.config.logLevel).info({ applied }, 'database migrated');

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { migrate } from '../../core/db/migrate.ts';
 import { loadConfig } from '../../core/config.ts';
 import { rows } from '../../core/transitions/sql.ts';
-import { migrateQuietly, runUntilSignal, startProcessor, startScheduler, startServices, startWorker } from '../components.ts';
+import {
+  migrateQuietly, runUntilSignal, startProcessor, startScheduler, startServices, startTemporalForStandalone, startWorker,
+} from '../components.ts';
 import { openQueueRuntime, openRuntime, withRuntime } from '../runtime.ts';
 import { prepareStandaloneDemo } from '../standalone-demo.ts';
 import { ensureStandaloneAdmin } from '../standalone-admin.ts';
@@ -17,11 +19,12 @@ const int = (what: string) => (v: string) => {
 
 export function registerComponentCommands(program: Command): void {
   program.command('standalone')
-    .description('start PostgreSQL, Redis, the dag-processor, a scheduler and a worker in one process')
+    .description('start PostgreSQL, Redis, the Temporal dev server, the dag-processor, a scheduler, a worker, the API and UI')
     .option('-c, --concurrency <n>', 'worker concurrency', int('--concurrency'), 16)
     .action(async (o: { concurrency: number }) => {
       const config = loadConfig();
       startServices();
+      const temporal = startTemporalForStandalone(config.temporalAddress);
       const rt = await openQueueRuntime(30);
       await migrateQuietly(rt);
       for (const note of await prepareStandaloneDemo(rt.db, rt.config)) process.stderr.write(`updraft: ${note}\n`);
@@ -38,9 +41,10 @@ export function registerComponentCommands(program: Command): void {
         `updraft standalone is running: ${dags?.n ?? 0} DAGs from ${config.dagsFolder}` +
           (dags?.errors ? `, ${dags.errors} import error(s): see \`updraft dags list-import-errors\`` : ''),
         `  UI and API:      ${url}  (login: ${login.username} / ${login.password}, saved in ${login.file})`,
+        `  Temporal:        ${temporal}`,
         '  trigger a run:   npx updraft dags trigger example_bash_chain',
         '  watch it:        npx updraft dags list-runs example_bash_chain',
-        '  stop:            Ctrl-C (PostgreSQL and Redis keep running: bash scripts/services.sh stop)',
+        '  stop:            Ctrl-C (the services keep running: bash scripts/services.sh stop --with-temporal)',
         '',
       ].join('\n'));
       await runUntilSignal([api, processor, worker, scheduler], rt);

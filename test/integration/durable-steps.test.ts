@@ -43,7 +43,7 @@ const flaky = task({ task_id: 'flaky', dag, durable: true, retries: 2, retry_del
 task({ task_id: 'fatal', dag, durable: true, retries: 3, retry_delay: 0.1 }, async () => { throw new TaskFailNow('no point retrying'); });
 a.rshift(flaky);
 `);
-    h.writeDag('durable_payment.ts', fs.readFileSync(new URL('../../examples/durable_payment.ts', import.meta.url), 'utf8'));
+    h.writeDag('durable_payment.ts', fs.readFileSync(new URL('../../dags/example_durable_payment.ts', import.meta.url), 'utf8'));
     expect(await h.processDags(), 'import errors').to.equal(0);
     await h.startScheduler();
     await h.startWorker({ temporal: true });
@@ -89,7 +89,7 @@ a.rshift(flaky);
     expect(logs.map((l) => l.message).join('\n')).to.match(/durable step failed: no point retrying/);
   });
 
-  it('the example examples/durable_payment.ts charges once and passes the payment on', async () => {
+  it('the example dags/example_durable_payment.ts charges once and passes the payment on', async () => {
     const run = await h.trigger({ dag_id: 'example_durable_payment' });
     expect(await h.waitForRun('example_durable_payment', run.run_id, 60_000)).to.equal('success');
     const payments = await rows<{ payment: string }>(h.db, 'select payment from example_payments where run_id = ?', [run.run_id]);

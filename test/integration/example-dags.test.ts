@@ -1,4 +1,4 @@
-/** The example DAGs in dags/ run end to end on real PostgreSQL and Redis. */
+/** The example DAGs in dags/ run end to end on real PostgreSQL, Redis and (durable steps) Temporal. */
 import { expect } from 'chai';
 import { rows } from '../../core/transitions/sql.ts';
 import { Harness } from '../support/harness.ts';
@@ -11,10 +11,10 @@ describe('example DAGs end to end', function () {
     h = await Harness.create();
     for (const f of ['example_bash_chain.ts', 'example_taskflow.ts', 'example_branches.yaml', 'daily_revenue_pipeline.json',
       'example_task_groups.ts', 'example_assets_producer.ts', 'example_assets_consumer.ts', 'example_sensors.ts',
-      'example_mapping.ts', 'example_branching.ts']) h.copyExampleDag(f);
+      'example_mapping.ts', 'example_branching.ts', 'example_durable_payment.ts']) h.copyExampleDag(f);
     await h.processDags();
     await h.startScheduler();
-    await h.startWorker();
+    await h.startWorker({ temporal: true });
   });
   after(async () => { await h.stop(); });
 
@@ -126,6 +126,16 @@ describe('example DAGs end to end', function () {
       where ti.run_id = ? and ti.task_id = 'not_before' and l.message like 'condition not met; rescheduling%' group by ti.try_number`, [run.run_id]);
     expect(resched?.try_number).to.equal(1);
     expect(Number(resched?.n)).to.be.at.least(1);
+  });
+
+  it('runs the durable payment DAG: the charge as a Temporal activity, once; the receipt names it', async () => {
+    const run = await h.trigger({ dag_id: 'example_durable_payment' });
+    expect(await h.waitForRun('example_durable_payment', run.run_id, 30_000)).to.equal('success');
+    const [attempt] = await rows<{ outcome: string }>(h.db, `select a.outcome from durable_attempt a
+      join task_instance ti on ti.id = a.ti_id where ti.run_id = ? and ti.task_id = 'charge'`, [run.run_id]);
+    expect(attempt?.outcome).to.equal('success');
+    const [x] = await rows<{ value: string }>(h.db, `select value from xcom where dag_run_id = ? and task_id = 'receipt'`, [run.id]);
+    expect(x?.value).to.match(/^receipt for payment [0-9a-f-]{36}$/);
   });
 
   it('loads every example DAG, the seed pipeline included, without import errors', async () => {

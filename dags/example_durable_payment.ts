@@ -1,6 +1,6 @@
 /**
- * Durable steps (needs Temporal: `bash scripts/temporal.sh start`, or
- * `UPDRAFT_WITH_TEMPORAL=1 npm run standalone`). Copy this file into dags/ to try it.
+ * Durable steps, on the Temporal dev server that `npm run standalone` starts (or
+ * `bash scripts/temporal.sh start`).
  *
  * `charge` must happen once, whatever happens to the worker running it: it is durable,
  * so it runs as a Temporal activity with the task's retries as the retry policy, and the
