@@ -1,82 +1,52 @@
 /**
- * The extract's consumer loop (kafkajs, offsets managed by hand). For every fetched
- * partition batch, in micro-batches of at most `maxRecords`:
- *   decode → poison records to `<topic>.dlq` → sink write + offsets (one PostgreSQL
- *   transaction, or fsync + checkpoint) → commit the group offset to Kafka.
+ * The extract's consumer loop (kafkajs, offsets managed by hand). Per fetched partition
+ * batch: skip what was already taken, cut it into slices that fill the partition's pending
+ * micro-batch (micro-batches.ts: closed at `maxRecords`, at the end of the fetch, or when
+ * `intervalMs` has passed), and return, so kafkajs fetches again at once. Each slice is
+ * decoded just after (records.ts) and closed micro-batches go to the committer
+ * (committer.ts), which commits them in order while fetching and decoding go on:
+ *   poison records to `<topic>.dlq` → sink write + offsets (one PostgreSQL transaction, or
+ *   fdatasync + checkpoint) → the group offset to Kafka.
  * Kafka's group offset is only a hint that trails the sink's own offsets: records at or
  * below what the sink holds are dropped before writing, so a re-delivery after a crash
  * (between the sink commit and the Kafka commit) is never written twice.
- * Ends with success after `idleMs` without new records; the abort signal stops it at
- * once (the consumer is disconnected, an unfinished batch is simply not committed).
+ * Ends with success after `idleMs` without new records (pending records are committed
+ * first); the abort signal stops it at once (the consumer is disconnected, pending and
+ * queued records are dropped, never committed: a retry reads them again).
  */
-import kafkajs, { type Consumer, type EachBatchPayload, type KafkaMessage, type Producer } from 'kafkajs';
-import type { TaskLog } from '../../core/authoring/context.ts';
-import { decodeRecord, DecodeError, type RecordFormat } from './decode.ts';
+import kafkajs, { type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { resumePositions, startPositions, type StartOffset } from './positions.ts';
-import type { Offsets, Sink, SinkRecord } from './sink.ts';
+import type { TaskLog } from '../../core/authoring/context.ts';
+import { Committer } from './committer.ts';
+import type { RecordFormat } from './decode.ts';
+import { DeadLetters } from './dlq.ts';
+import { MicroBatcher } from './micro-batches.ts';
+import { kafkaOffsets, resumePositions, startOffsetPositions, type StartOffset } from './positions.ts';
+import { ProgressPusher, type ExtractProgress, type ExtractSummary } from './progress.ts';
+import { decodeChunk, type DecodeSettings } from './records.ts';
+import { raiseOffsets, type Offsets, type Sink } from './sink.ts';
+
+export type { ExtractProgress, ExtractSummary } from './progress.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
 export interface ExtractOptions {
   brokers: string[]; topic: string; groupId: string; format: RecordFormat; registry?: SchemaRegistry;
   maxRecords: number; idleMs: number; start: StartOffset; sink: Sink; log: TaskLog; signal: AbortSignal;
+  /** checkpoint_interval: a partition's records commit when this long has passed since its previous commit (or at maxRecords). */
+  intervalMs?: number;
   /** Called after each batch (and at the end) with the summary so far and the partitions held; errors are only logged. */
   onProgress?: (progress: ExtractProgress) => Promise<void>;
 }
 
-export interface ExtractSummary {
-  batches: number; records: number; bytes: number; dlq: number; lag: Record<string, number>; duration_s: number;
-}
-
-/** The summary so far plus the partitions this consumer holds now (they move at rebalances). */
-export interface ExtractProgress extends ExtractSummary { partitions: number[]; running: boolean }
+/**
+ * The consumer's fetch settings: kafkajs' defaults (bench/kafka.ts gives its bare consumer
+ * the same ones, so the comparison stays fair). 512 KB to 4 MB per partition measured alike.
+ */
+export const CONSUMER_FETCH = { maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, minBytes: 1, maxWaitTimeInMs: 5000 } as const;
 
 // kafkajs re-joins the group itself on these (from heartbeat() in a batch): not a task failure.
 const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
-
-/**
- * A json record's value exactly as it arrived (UTF-8 text), set on the SinkRecord under
- * this symbol when the text is valid JSON on one line. The jsonl sink then writes it as
- * is instead of JSON.stringify-ing the parsed value again: on the hot path that second
- * serialisation cost about as much as the parse. A symbol key, so JSON.stringify (the
- * postgres sink) never sees it.
- */
-export const RAW_JSON: unique symbol = Symbol('updraft.kafka.rawJson');
-export type RawSinkRecord = SinkRecord & { [RAW_JSON]?: string };
-
-// One shared object for the common case of a record without headers (no allocation).
-export const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
-function headersOf(m: KafkaMessage): Record<string, string> {
-  const h = m.headers;
-  if (!h) return NO_HEADERS;
-  let out: Record<string, string> | null = null;
-  for (const [k, v] of Object.entries(h)) {
-    out ??= {};
-    if (v !== undefined) out[k] = (Array.isArray(v) ? v : [v]).map((x) => x.toString()).join(',');
-  }
-  return out ?? NO_HEADERS;
-}
-
-/** decode.ts' decodeJson on text already decoded (the caller keeps the text). */
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new DecodeError('json', (err as Error).message);
-  }
-}
-
-/** Kafka timestamp (ms as a string) → ISO-8601; records of a batch mostly share one, so the last is cached. */
-function isoTimestamper(): (ms: string) => string {
-  let lastMs = '';
-  let lastIso = '';
-  return (ms) => {
-    if (ms !== lastMs) { lastMs = ms; lastIso = new Date(Number(ms)).toISOString(); }
-    return lastIso;
-  };
-}
 
 export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
   const began = Date.now();
@@ -88,63 +58,78 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
       if (level === logLevel.ERROR) o.log.error(line); else if (level === logLevel.WARN) o.log.warn(line);
     },
   });
-  const summary: ExtractSummary = { batches: 0, records: 0, bytes: 0, dlq: 0, lag: {}, duration_s: 0 };
   const admin = kafka.admin();
+  const dlq = new DeadLetters(kafka, admin, o.topic);
+  const owned = new Set<number>();
+  const progress = new ProgressPusher(began, () => [...owned], o.log, o.onProgress);
+  const summary = progress.summary;
   let consumer: Consumer | null = null;
-  let producer: Producer | null = null;
+  let committer: Committer | null = null;
+  let batcher: MicroBatcher | null = null;
   try {
     await admin.connect();
     const done: Offsets = { ...(await o.sink.open()) };
-    const positions = await startPositions(admin, o.topic, o.groupId, Object.keys(done).length ? done : null, o.start);
+    // Where partitions start when nothing is known of them (start_offset), and the group's
+    // offsets in Kafka and in the sink, for the first assignment. The admin requests go one
+    // after the other: sent at once, they often met a retry of kafkajs (300 ms).
+    const [[initial, kafka0], inSink0] = await Promise.all([
+      (async () => [await startOffsetPositions(admin, o.topic, o.start), await kafkaOffsets(admin, o.topic, o.groupId)] as const)(),
+      o.sink.groupOffsets(null),
+    ]);
+    const known = { kafka: kafka0, inSink: inSink0 };
 
-    const dlqTopic = `${o.topic}.dlq`;
-    const sendToDlq = async (items: Array<{ m: KafkaMessage; partition: number; error: string }>) => {
-      if (!producer) {
-        await admin.createTopics({ topics: [{ topic: dlqTopic, numPartitions: 1 }], waitForLeaders: true });
-        producer = kafka.producer();
-        await producer.connect();
-      }
-      await producer.send({
-        topic: dlqTopic,
-        messages: items.map(({ m, partition, error }) => ({
-          key: m.key, value: m.value,
-          headers: { error: error.slice(0, 1000), source_topic: o.topic, source_partition: String(partition), source_offset: m.offset },
-        })),
-      });
-    };
-
-    consumer = kafka.consumer({ groupId: o.groupId, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 1000 });
+    consumer = kafka.consumer({ groupId: o.groupId, sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 1000, ...CONSUMER_FETCH });
     const c = consumer;
-    // The loop ends when `finish` is called: idle (no error), abort or a failed batch.
+    // The loop ends when `finish` is called: idle (no error), abort or a failure; the first call wins.
     let finish: (err?: unknown) => void = () => undefined;
     const finished = new Promise<void>((resolve, reject) => { finish = (err) => (err ? reject(err) : resolve()); });
     let stopping = false;
-    let busy = false;
+    let busy = 0;
     let lastActivity = Number.POSITIVE_INFINITY; // the idle clock starts once the partitions are assigned
+    const fail = (err: unknown) => {
+      stopping = true;
+      committer?.stop();
+      batcher?.stop();
+      finish(err);
+    };
 
-    const onAbort = () => { stopping = true; finish(o.signal.reason instanceof Error ? o.signal.reason : new Error('task aborted')); };
+    const cm = new Committer({ topic: o.topic, sink: o.sink, dlq, consumer: c, log: o.log, progress, done, owned, onError: fail });
+    committer = cm;
+    const mb = new MicroBatcher(o.maxRecords, o.intervalMs, (batch) => cm.enqueue(batch));
+    batcher = mb;
+    // Decoded records waiting for a commit, besides the one in flight: beyond this the handler waits (memory bound).
+    const queueLimit = Math.max(o.maxRecords, 10_000);
+
+    const onAbort = () => fail(o.signal.reason instanceof Error ? o.signal.reason : new Error('task aborted'));
     if (o.signal.aborted) onAbort();
     o.signal.addEventListener('abort', onAbort, { once: true });
     const idleTimer = setInterval(() => {
-      if (!busy && !stopping && Date.now() - lastActivity >= o.idleMs) {
-        stopping = true;
-        o.log.info(`no new records for ${o.idleMs / 1000} s: stopping`);
-        finish();
-      }
+      if (busy || stopping || Date.now() - lastActivity < o.idleMs) return;
+      stopping = true;
+      o.log.info(`no new records for ${o.idleMs / 1000} s: stopping`);
+      // Pending records (a checkpoint interval not yet passed) are committed before the end.
+      mb.closeAll();
+      cm.drain().then(() => cm.kafkaCommitted()).then(() => finish(), fail);
     }, Math.min(200, Math.max(20, o.idleMs / 10)));
 
     // Several task instances may share the group, so a partition can move to another
-    // member at a rebalance and come back later. At EVERY assignment each partition resumes
-    // after what the sink is known to hold: our checkpoint, or the group's committed offset
-    // when that is further (another member moved it on since: our checkpoint for it is
-    // stale and must neither rewind it nor serve as the duplicate filter). Partitions that
-    // went elsewhere leave `done`, so our next checkpoint no longer claims them.
-    const owned = new Set<number>();
-    const assign = async (assigned: number[]) => {
+    // member at a rebalance and come back later. At EVERY assignment: pending records are
+    // dropped (they were never committed; reading resumes from what is), micro-batches
+    // queued for partitions that moved are dropped, the ones in flight finish; then each
+    // partition resumes after the furthest of our checkpoint, the group's offsets in the
+    // sink's database and Kafka's group offset (positions.ts), read again now. Partitions
+    // that went elsewhere leave `done`, so our next checkpoint no longer claims them.
+    const assign = async (assigned: number[], early: Map<number, string>) => {
+      await cm.drain();
       for (const k of Object.keys(done)) if (!owned.has(Number(k))) { delete done[k]; delete summary.lag[k]; }
-      for (const { partition, offset, from } of await resumePositions(admin, o.topic, o.groupId, assigned, done, positions)) {
+      const mine = assigned.filter((p) => owned.has(p)); // a later assignment may have replaced this one
+      const [inSink, kafka] = await Promise.all([o.sink.groupOffsets(mine), kafkaOffsets(admin, o.topic, o.groupId)]);
+      raiseOffsets(known.inSink, inSink);
+      known.kafka = kafka;
+      for (const { partition, offset, from } of resumePositions(mine, done, inSink, kafka, initial)) {
         o.log.info(`partition ${partition}: resuming at offset ${offset} (from ${from})`);
-        c.seek({ topic: o.topic, partition, offset });
+        if (early.get(partition) !== offset) c.seek({ topic: o.topic, partition, offset });
+        mb.reset(partition, BigInt(offset) - 1n);
       }
     };
     let assigning: Promise<void> = Promise.resolve();
@@ -153,93 +138,54 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
       o.log.info(`joined group ${o.groupId}: partitions ${assigned.join(', ') || 'none'}`);
       owned.clear();
       for (const p of assigned) owned.add(p);
-      // Batches wait for this (fetching the group offsets is async) before using `done`.
-      assigning = assigning.then(() => assign(assigned)).catch((err: unknown) => { stopping = true; finish(err); });
+      mb.dropAll();
+      cm.keepOnly(owned);
+      // Seek now (kafkajs fetches as soon as this returns) to the furthest position known,
+      // so the first fetch already reads from there rather than from kafkajs' own default,
+      // a fetch that would be thrown away; `assign` checks it against offsets read again
+      // and seeks again if they moved. Batches wait for `assign` before taking records.
+      const early = new Map<number, string>();
+      for (const { partition, offset } of resumePositions(assigned, { ...done }, known.inSink, known.kafka, initial)) {
+        c.seek({ topic: o.topic, partition, offset });
+        early.set(partition, offset);
+      }
+      // The progress write waits too: on a worker whose pool has one idle connection,
+      // writing both at once opened a second one (tens of ms before the first fetch).
+      assigning = assigning.then(() => assign(assigned, early)).then(() => progress.update(), fail);
       lastActivity = Date.now();
-      progress();
     });
 
-    // The progress XCom is written after each batch without holding the loop up: while one
-    // write is in flight, later calls only mark that the newest summary must follow it.
-    let pushing = null as Promise<void> | null; // (a cast: assigned in closures, TS would narrow it to null)
-    let pushAgain = false;
-    const snapshot = (running: boolean): ExtractProgress => ({
-      ...summary, lag: { ...summary.lag }, duration_s: Math.round((Date.now() - began) / 10) / 100,
-      partitions: [...owned].sort((a, b) => a - b), running,
-    });
-    function progress(): void {
-      if (!o.onProgress) return;
-      if (pushing) { pushAgain = true; return; }
-      pushing = o.onProgress(snapshot(true))
-        .catch((err: Error) => o.log.warn(`writing the progress XCom failed: ${err.message}`))
-        .finally(() => { pushing = null; if (pushAgain) { pushAgain = false; progress(); } });
-    }
-
+    const settings: DecodeSettings = { topic: o.topic, format: o.format, registry: o.registry, jsonLines: o.sink.jsonLines };
+    // Decoding is not done in the batch handler but just after it (setImmediate keeps the
+    // order): kafkajs sends its next fetch as soon as the handler returns, so the records
+    // are decoded while the broker answers, not before it is asked. The committer waits for
+    // the chunks, in order, before writing them.
+    const decodeSoon = (partition: number, slice: KafkaMessage[]) =>
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => decodeChunk(settings, partition, slice));
     const handle = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       await assigning;
       const partition = batch.partition;
       // A batch of a partition that is no longer ours, or from before a pending seek: skip it.
-      if (!owned.has(partition) || isStale()) return;
-      const key = String(partition);
-      const floor = done[key] !== undefined ? BigInt(done[key]!) : -1n;
+      const stale = () => stopping || !isRunning() || isStale() || !owned.has(partition);
+      const floor = mb.taken(partition);
+      if (stale() || floor === undefined) return;
       // Offsets ascend within a batch: when the first is past the floor, all are (no BigInt per record).
       const all = batch.messages;
       const fresh = all.length && BigInt(all[0]!.offset) > floor ? all : all.filter((m) => BigInt(m.offset) > floor);
-      const iso = isoTimestamper();
-      const json = o.format === 'json';
-      for (let i = 0; i < fresh.length; i += o.maxRecords) {
-        if (stopping || !isRunning() || isStale()) return;
-        const t0 = Date.now();
-        const chunk = fresh.slice(i, i + o.maxRecords);
-        const rows: RawSinkRecord[] = [];
-        const poison: Array<{ m: KafkaMessage; partition: number; error: string }> = [];
-        let bytes = 0;
-        for (const m of chunk) {
-          bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
-          let value: unknown;
-          let raw: string | undefined;
-          try {
-            // json: parsed synchronously (no await per record); the text is kept for the jsonl sink.
-            if (json && m.value !== null) {
-              raw = m.value.toString('utf8');
-              value = parseJson(raw);
-              // A line break can only be whitespace between tokens (inside strings it is escaped),
-              // but it would split a jsonl line: such a record is written re-serialised.
-              if (raw.includes('\n') || raw.includes('\r')) raw = undefined;
-            } else {
-              value = await decodeRecord(o.format, m, o.registry);
-            }
-          } catch (err) {
-            if (!(err instanceof DecodeError)) throw err;
-            poison.push({ m, partition, error: err.message });
-            continue;
-          }
-          const row: RawSinkRecord = {
-            value, key: m.key ? m.key.toString('utf8') : null, headers: headersOf(m),
-            timestamp: iso(m.timestamp), topic: o.topic, partition, offset: m.offset,
-          };
-          if (raw !== undefined) row[RAW_JSON] = raw;
-          rows.push(row);
-        }
-        // The DLQ gets its records before the batch commits: a crash may send one twice, never lose it.
-        if (poison.length) await sendToDlq(poison);
-        const last = chunk[chunk.length - 1]!.offset;
-        await o.sink.write(rows, { ...done, [key]: last });
-        done[key] = last;
-        const next = (BigInt(last) + 1n).toString();
+      for (let i = 0; i < fresh.length;) {
+        await cm.room(queueLimit);
+        if (stale()) return;
+        const n = Math.max(1, mb.room(partition));
+        const slice = i === 0 && n >= fresh.length ? fresh : fresh.slice(i, i + n);
+        const chunk = decodeSoon(partition, slice);
+        const last = slice[slice.length - 1]!.offset;
+        mb.add(partition, chunk, slice[0]!.offset, last, slice.length, batch.highWatermark);
         resolveOffset(last);
-        // After the sink commit; a failure here only means a later re-delivery that the offsets filter out.
-        await c.commitOffsets([{ topic: o.topic, partition, offset: next }])
-          .catch((err: Error) => o.log.warn(`committing the group offset failed (the checkpoint holds it): ${err.message}`));
-        const lag = Number(BigInt(batch.highWatermark) - BigInt(next));
-        summary.lag[key] = Math.max(0, lag);
-        summary.batches += 1; summary.records += chunk.length; summary.bytes += bytes; summary.dlq += poison.length;
-        o.log.info(`batch ${summary.batches}: ${chunk.length} records (${poison.length} to ${dlqTopic}), ${bytes} bytes, `
-          + `partition ${partition} offsets ${chunk[0]!.offset}..${last}, ${Date.now() - t0} ms, lag ${JSON.stringify(summary.lag)}`);
-        progress();
-        await heartbeat();
+        i += slice.length;
       }
-      if (!fresh.length && batch.messages.length) resolveOffset(batch.lastOffset());
+      if (!fresh.length && all.length) resolveOffset(batch.lastOffset());
+      mb.fetched(partition);
+      await heartbeat();
     };
 
     await c.connect();
@@ -247,18 +193,19 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
     await c.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      // partitionsConsumedConcurrently stays 1: the handler only slices and hands over (decoding
+      // follows it, commits run beside it), so handling partitions at once gained nothing.
       eachBatch: async (payload) => {
-        busy = true;
+        busy += 1;
         try {
           await handle(payload);
         } catch (err) {
           // A rebalance seen by heartbeat(): kafkajs re-joins, the partitions resume at the next assignment.
           if (REJOIN_ERRORS.has((err as { type?: string }).type ?? '') && !stopping) throw err;
           // Not kafkajs' retry: a failed batch fails the task (its retry resumes from the checkpoint).
-          stopping = true;
-          finish(err);
+          fail(err);
         } finally {
-          busy = false;
+          busy -= 1;
           lastActivity = Date.now();
         }
       },
@@ -269,15 +216,16 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
       clearInterval(idleTimer);
       o.signal.removeEventListener('abort', onAbort);
     }
-    summary.duration_s = Math.round((Date.now() - began) / 10) / 100;
-    // The last progress write then the final one (this consumer holds no partitions any more).
-    while (pushing) await pushing;
-    owned.clear();
-    if (o.onProgress) await o.onProgress(snapshot(false)).catch((err: Error) => o.log.warn(`writing the progress XCom failed: ${err.message}`));
+    summary.duration_s = progress.seconds();
+    owned.clear(); // the final progress: this consumer holds no partitions any more
+    await progress.finish();
     return summary;
   } finally {
-    // On abort, do not wait long for an in-flight batch: its transaction is not committed or it is, both are consistent.
-    const quit = Promise.allSettled([consumer?.disconnect(), (producer as Producer | null)?.disconnect(), admin.disconnect()]);
+    batcher?.stop();
+    committer?.stop();
+    // On abort, do not wait long for a commit or a disconnect in flight: its transaction commits or not, both are consistent.
+    const quit = (committer?.drain() ?? Promise.resolve())
+      .then(() => Promise.allSettled([consumer?.disconnect(), dlq.close(), admin.disconnect()]));
     await Promise.race([quit, new Promise((r) => setTimeout(r, o.signal.aborted ? 2000 : 30_000).unref())]);
   }
 }

@@ -4,11 +4,20 @@
  *
  * - `topic`, `consumer_group` (required); `format` json (default) | avro | protobuf with
  *   `schema_registry`; `start_offset` earliest | latest (default) | ISO timestamp, used
- *   only for partitions with neither a checkpoint nor a committed group offset.
+ *   only for partitions with neither a checkpoint nor an offset of the group (in Kafka or
+ *   in the sink's database).
  * - `max_records` per micro-batch (default 10000); `idle_timeout` (default 300 s): the
  *   task ends successfully after this long without new records.
- * - `checkpoint_interval`: accepted for the seed's pipelines; in micro-batch mode every
- *   batch is a checkpoint, so it has no further effect.
+ * - `checkpoint_interval` (seconds, "60s", "5m", ...; optional): a partition's micro-batch
+ *   is committed (sink write + checkpoint, then the Kafka commit) when it reaches
+ *   `max_records` records or when this long has passed since that partition's previous
+ *   commit, whichever comes first. Without it, whatever one fetch returns (up to
+ *   max_records) commits at once. With it, the records of a slow topic accumulate in
+ *   memory, per partition, across fetches: fewer, larger commits. They are committed at
+ *   the idle end; on abort they are dropped, never committed (the retry reads them again);
+ *   at a rebalance the pending records are dropped too: those of partitions that moved
+ *   are read by their new owner from the committed offsets, the others resume from what is
+ *   committed.
  * - `kafka_conn_id`: a connection whose host lists the brokers (see brokers.ts).
  * - `sink`: {type: postgres, table, conn_id?, mode: append} or {type: jsonl, path};
  *   `transform: {sql}` (postgres sink only): see sql-transform.ts.
@@ -16,7 +25,10 @@
  * The XCom is a summary: {batches, records, bytes, dlq, lag: {partition: n}, duration_s}.
  * After each batch the same summary, with the partitions held, is pushed as XCom `kafka_progress`.
  * Each batch's sink write and offsets commit together (see pg-sink.ts, jsonl-sink.ts),
- * Kafka's group offsets after them (consume.ts).
+ * Kafka's group offsets after them (committer.ts); the commit of one batch overlaps the
+ * fetching and decoding of the next. The sinks also keep the group's offsets in their
+ * database (group-offsets.ts), so an instance that died between its sink commit and its
+ * Kafka commit leaves no batch for another instance of the group to write again.
  */
 import { schemaRegistryAt } from './schema-registry.ts';
 import { z } from 'zod';
@@ -88,11 +100,11 @@ export class KafkaExtractOperator extends BaseOperator<KafkaExtractArgs> {
       brokers, topic: args.topic, groupId: args.consumer_group, format: args.format ?? 'json',
       registry: args.schema_registry ? schemaRegistryAt(args.schema_registry) : undefined,
       maxRecords: args.max_records ?? 10_000, idleMs: durationMs(args.idle_timeout ?? 300, 'idle_timeout'),
+      intervalMs: args.checkpoint_interval !== undefined ? durationMs(args.checkpoint_interval, 'checkpoint_interval') : undefined,
       start: parseStartOffset(args.start_offset), log: ctx.log, signal: ctx.signal,
       // Progress while running (records so far, lag per partition, partitions held): GET .../xcomEntries/kafka_progress.
       onProgress: (progress: ExtractProgress) => ctx.ti.xcom_push('kafka_progress', progress),
     } as const;
-    if (args.checkpoint_interval !== undefined) durationMs(args.checkpoint_interval, 'checkpoint_interval');
     const sinkArgs = args.sink;
     const run = async (sink: Parameters<typeof runExtract>[0]['sink']) => {
       ctx.log.info(`extracting ${args.topic} (group ${args.consumer_group}, ${base.format}) from ${brokers.join(',')} into ${sink.description}`);
@@ -102,7 +114,7 @@ export class KafkaExtractOperator extends BaseOperator<KafkaExtractArgs> {
     };
     if (sinkArgs.type === 'jsonl') {
       const sink = new JsonlSink(sinkArgs.path, ctx, args.topic, args.consumer_group);
-      try { return await run(sink); } finally { sink.close(); }
+      try { return await run(sink); } finally { await sink.close(); }
     }
     const common = { table: parseTableName(sinkArgs.table, 'sink.table'), transformSql: args.transform?.sql, topic: args.topic, group: args.consumer_group, ctx };
     const connId = sinkArgs.conn_id ?? METADATA_CONN_ID;

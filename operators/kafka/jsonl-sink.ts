@@ -1,75 +1,153 @@
 /**
- * The `jsonl` sink: one JSON object per record appended to a file. Per batch: append,
- * fsync, then save the checkpoint {offsets, file_size}. A crash after the fsync but
- * before the checkpoint leaves lines the checkpoint does not cover, so a retry first
- * truncates the file to the checkpointed size: nothing is written twice. The first
- * checkpoint is saved before anything is written, so even a first try that dies before
- * its first batch committed is undone.
+ * The `jsonl` sink: one JSON object per record appended to a file. Per batch, in one
+ * transaction on the metadata database: lock the group's offsets of the batch's
+ * partitions (group-offsets.ts), append, fdatasync, raise the group's offsets, save the
+ * checkpoint {offsets, file_size}. A crash after the fdatasync but before the commit
+ * leaves lines the checkpoint does not cover, so a retry first truncates the file to the
+ * checkpointed size: nothing is written twice. The first checkpoint is saved before
+ * anything is written, so even a first try that dies before its first batch committed is
+ * undone. Records another instance of the group wrote since (the group's offset is past
+ * them) are left out; each instance needs its own file (a retry truncates it).
+ * The lines arrive already written as bytes (jsonl-lines.ts, by the decoder). File I/O
+ * is asynchronous: the write and fdatasync of one batch overlap the decoding of the next
+ * (committer.ts).
  */
 import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { TaskContext } from '../../core/authoring/context.ts';
-import { NO_HEADERS, RAW_JSON, type RawSinkRecord } from './consume.ts';
-import { ownCheckpoint, type ExtractCheckpoint, type Offsets, type Sink } from './sink.ts';
+import { GroupOffsets } from './group-offsets.ts';
+import { linesAbove, LineWriter } from './jsonl-lines.ts';
+import { ownCheckpoint, raiseOffsets, readOnMetadata, type ExtractCheckpoint, type LineChunk, type Offsets, type Sink, type SinkBatch } from './sink.ts';
+import { knexRun } from './sql-run.ts';
 
-/**
- * One line, the same bytes JSON.stringify(record) gives (same key order) except that a
- * json value is its text as received (see RAW_JSON). Built by hand because serialising
- * 10,000 parsed values per batch again was the sink's main cost.
- */
-function lineOf(r: RawSinkRecord, topicJson: string): string {
-  const raw = r[RAW_JSON];
-  if (raw === undefined) return JSON.stringify(r);
-  const h = r.headers === NO_HEADERS ? '{}' : JSON.stringify(r.headers);
-  return `{"value":${raw},"key":${r.key === null ? 'null' : JSON.stringify(r.key)},"headers":${h},"timestamp":"${r.timestamp}",`
-    + `"topic":${topicJson},"partition":${r.partition},"offset":"${r.offset}"}`;
+/** Thrown inside a batch's transaction (rolling it back) when the group's offsets moved past records of the batch. */
+class Overtaken extends Error {
+  constructor(readonly covered: Offsets) { super('the group\'s offsets moved past this batch'); }
+}
+
+/** The batch's lines that `covered` (the group's offsets) does not cover yet, and how many lines it does. */
+function uncovered(chunks: readonly LineChunk[], covered: Offsets): { bufs: Buffer[]; dropped: number } {
+  const bufs: Buffer[] = [];
+  let dropped = 0;
+  for (const c of chunks) {
+    const floor = covered[String(c.partition)];
+    // Offsets ascend within a chunk: usually all of it is above the floor (no parsing).
+    if (floor === undefined || BigInt(c.first) > BigInt(floor)) bufs.push(c.bytes);
+    else if (BigInt(c.last) <= BigInt(floor)) dropped += c.lines;
+    else {
+      const { kept, dropped: n } = linesAbove(c.bytes, BigInt(floor));
+      bufs.push(kept);
+      dropped += n;
+    }
+  }
+  return { bufs, dropped };
 }
 
 export class JsonlSink implements Sink {
   readonly description: string;
+  readonly jsonLines = true;
   private size = 0;
-  private fd: number | null = null;
+  private file: FileHandle | null = null;
+  private saved: ExtractCheckpoint;
+  private readonly group_: GroupOffsets;
+  /** The group's offsets last seen (at an assignment or a batch): lines at or below are left out before writing. */
+  private covered: Offsets = {};
 
-  constructor(private readonly file: string, private readonly ctx: TaskContext, private readonly topic: string, private readonly group: string) {
-    this.description = `jsonl file ${file}`;
+  constructor(private readonly path: string, private readonly ctx: TaskContext, private readonly topic: string, private readonly group: string) {
+    this.description = `jsonl file ${path}`;
+    this.saved = { topic, consumer_group: group, offsets: {}, file_size: 0 };
+    this.group_ = new GroupOffsets('kafka_group_offsets', group, topic);
   }
 
   async open(): Promise<Offsets | null> {
     const cp = ownCheckpoint(await this.ctx.checkpoint.load<ExtractCheckpoint>(), this.topic, this.group);
-    fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
-    const current = fs.existsSync(this.file) ? fs.statSync(this.file).size : 0;
+    fs.mkdirSync(path.dirname(path.resolve(this.path)), { recursive: true });
+    const current = fs.existsSync(this.path) ? fs.statSync(this.path).size : 0;
     if (cp && typeof cp.file_size === 'number') {
-      if (current < cp.file_size) throw new Error(`${this.file} is ${current} bytes, shorter than the ${cp.file_size} bytes checkpointed: it was changed outside this task`);
+      if (current < cp.file_size) throw new Error(`${this.path} is ${current} bytes, shorter than the ${cp.file_size} bytes checkpointed: it was changed outside this task`);
       if (current > cp.file_size) {
-        this.ctx.log.info(`truncating ${this.file} from ${current} to the checkpointed ${cp.file_size} bytes (lines of an uncommitted batch)`);
-        fs.truncateSync(this.file, cp.file_size);
+        this.ctx.log.info(`truncating ${this.path} from ${current} to the checkpointed ${cp.file_size} bytes (lines of an uncommitted batch)`);
+        fs.truncateSync(this.path, cp.file_size);
       }
       this.size = cp.file_size;
+      this.saved = cp;
     } else {
       this.size = current;
-      await this.ctx.checkpoint.save({ topic: this.topic, consumer_group: this.group, offsets: {}, file_size: current } satisfies ExtractCheckpoint);
+      this.saved = { topic: this.topic, consumer_group: this.group, offsets: {}, file_size: current };
+      await this.ctx.checkpoint.save(this.saved);
     }
-    this.fd = fs.openSync(this.file, 'a');
+    this.file = await fs.promises.open(this.path, 'a');
     return cp && Object.keys(cp.offsets).length ? cp.offsets : null;
   }
 
-  async write(records: RawSinkRecord[], offsets: Offsets): Promise<void> {
-    if (this.fd === null) throw new Error('jsonl sink used before open()');
-    if (records.length) {
-      const topicJson = JSON.stringify(this.topic);
-      let text = '';
-      for (const r of records) text += lineOf(r, r.topic === this.topic ? topicJson : JSON.stringify(r.topic)) + '\n';
-      const buf = Buffer.from(text, 'utf8');
-      // Written synchronously: a batch is one write call, then made durable before the checkpoint.
-      for (let at = 0; at < buf.length;) at += fs.writeSync(this.fd, buf, at, buf.length - at);
-      fs.fsyncSync(this.fd);
-      this.size += buf.length;
-    }
-    await this.ctx.checkpoint.save({ topic: this.topic, consumer_group: this.group, offsets, file_size: this.size } satisfies ExtractCheckpoint);
+  async groupOffsets(partitions: readonly number[] | null): Promise<Offsets> {
+    const found = await readOnMetadata(this.ctx, this.saved, (run) => this.group_.read(run, partitions));
+    raiseOffsets(this.covered, found);
+    return found;
   }
 
-  close(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
+  async write(batch: SinkBatch, offsets: Offsets, advanced: Offsets): Promise<number> {
+    const file = this.file;
+    if (!file) throw new Error('jsonl sink used before open()');
+    const partitions = Object.keys(advanced).map(Number);
+    const chunks = [...batch.lines, ...this.linesOf(batch.records)];
+    for (;;) {
+      const { bufs, dropped } = uncovered(chunks, this.covered);
+      const length = bufs.reduce((n, b) => n + b.length, 0);
+      const value: ExtractCheckpoint = { topic: this.topic, consumer_group: this.group, offsets, file_size: this.size + length };
+      try {
+        await this.ctx.checkpoint.commitWith(value, async (trx) => {
+          const run = knexRun(trx);
+          // Another instance wrote some of these since we last looked: start over without them.
+          const group = await this.group_.lock(run, partitions);
+          if (uncovered(chunks, group).dropped !== dropped) throw new Overtaken(group);
+          await writeAll(file, bufs);
+          // fdatasync: the data and the file's new size (needed to read it back) are durable before the checkpoint says so.
+          if (length) await file.datasync();
+          await this.group_.advance(run, advanced);
+        });
+      } catch (err) {
+        if (!(err instanceof Overtaken)) throw err;
+        raiseOffsets(this.covered, err.covered);
+        continue;
+      }
+      this.group_.committed(advanced);
+      this.size = value.file_size!;
+      this.saved = value;
+      raiseOffsets(this.covered, advanced);
+      return dropped;
+    }
+  }
+
+  /** Records handed over as objects (a sink of lines normally gets none): as line chunks, one per partition. */
+  private linesOf(records: SinkBatch['records']): LineChunk[] {
+    const byPartition = new Map<number, typeof records>();
+    for (const r of records) {
+      const list = byPartition.get(r.partition);
+      if (list) list.push(r); else byPartition.set(r.partition, [r]);
+    }
+    return [...byPartition].map(([partition, rs]) => {
+      const w = new LineWriter(rs.length * 256);
+      for (const r of rs) w.record(r);
+      return { partition, first: rs[0]!.offset, last: rs[rs.length - 1]!.offset, bytes: w.done(), lines: w.lines };
+    });
+  }
+
+  async close(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    await file?.close();
+  }
+}
+
+/** Appends the buffers (one writev call for most batches). */
+async function writeAll(file: FileHandle, bufs: Buffer[]): Promise<void> {
+  let rest = bufs.filter((b) => b.length);
+  while (rest.length) {
+    let { bytesWritten } = await file.writev(rest);
+    // A short write (rare): go on from where it stopped.
+    while (rest.length && bytesWritten >= rest[0]!.length) { bytesWritten -= rest[0]!.length; rest = rest.slice(1); }
+    if (rest.length && bytesWritten) rest = [rest[0]!.subarray(bytesWritten), ...rest.slice(1)];
   }
 }

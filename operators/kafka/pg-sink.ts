@@ -1,37 +1,29 @@
 /**
- * The `postgres` sink. Each batch is one transaction that loads the records into a
- * temporary table, inserts the sink rows from it (through the sql transform, if any),
- * and stores the offsets:
+ * The `postgres` sink. Each batch is one transaction that locks the group's offsets of
+ * its partitions (group-offsets.ts), loads the records into a temporary table, inserts
+ * the sink rows from it (through the sql transform, if any), and stores the offsets:
  * - on the metadata database (no conn_id, or `postgres_default`) the offsets are the
- *   task's checkpoint, saved by ctx.checkpoint.commitWith in that same transaction;
+ *   task's checkpoint, saved by ctx.checkpoint.commitWith in that same transaction, and
+ *   the group's offsets go to `kafka_group_offsets` there;
  * - on another database, they go to `updraft_kafka_offsets` (per consumer group, topic
- *   and partition) in that database, again in the batch's transaction.
- * The table is created if missing: value jsonb, key, headers jsonb, timestamp, topic,
- * partition, offset (or the transform's columns after topic, partition, offset), with
- * (topic, partition, offset) unique; rows already there are skipped (ON CONFLICT DO
- * NOTHING), a second guard beside the offsets.
+ *   and partition) in that database, again in the batch's transaction: that table is
+ *   both this task's checkpoint and the group's offsets.
+ * Records at or below the group's offset (another instance of the group wrote them) are
+ * left out. The table is created if missing: value jsonb, key, headers jsonb, timestamp,
+ * topic, partition, offset (or the transform's columns after topic, partition, offset),
+ * with (topic, partition, offset) unique; rows already there are skipped (ON CONFLICT DO
+ * NOTHING), a last guard beside the offsets.
  */
-import type { Knex } from 'knex';
 import type pg from 'pg';
 import type { TaskContext } from '../../core/authoring/context.ts';
 import { quoteIdent, quoteTable, type TableName } from '../sql/identifiers.ts';
-import { ownCheckpoint, type ExtractCheckpoint, type Offsets, type Sink, type SinkRecord } from './sink.ts';
+import { GroupOffsets } from './group-offsets.ts';
+import { notCovered, ownCheckpoint, readOnMetadata, type ExtractCheckpoint, type Offsets, type Sink, type SinkBatch, type SinkRecord } from './sink.ts';
+import { knexRun, pgRun, type Run } from './sql-run.ts';
 import { sinkSelect } from './sql-transform.ts';
-
-/** A statement runner over a knex transaction or a pg client; params are $1, $2, ... */
-type Run = (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>;
 
 const BATCH = 'updraft_kafka_batch';
 const RECORD_COLUMNS = 'value jsonb, key text, headers jsonb, "timestamp" timestamptz, topic text, partition int, "offset" bigint';
-
-export function knexRun(trx: Knex.Transaction): Run {
-  // knex binds "?"; only our own statements carry parameters, the user's SQL runs bare.
-  return async (sql, params) => (params ? trx.raw(sql.replace(/\$\d+/g, '?'), params as Knex.RawBinding[]) : trx.raw(sql)) as Promise<{ rows: Array<Record<string, unknown>> }>;
-}
-
-export function pgRun(client: pg.Client): Run {
-  return async (sql, params) => client.query(sql, params);
-}
 
 interface Common { table: TableName; transformSql: string | undefined; topic: string; group: string; ctx: TaskContext }
 
@@ -57,20 +49,43 @@ async function ensureTable(run: Run, t: TableName, select: string, transformed: 
   await run(`create unique index if not exists ${index} on ${name} (topic, partition, "offset")`);
 }
 
+/** Locks the group's offsets, writes the records they do not cover, raises them; returns how many were left out. */
+async function writeGuarded(run: Run, c: Common, shared: GroupOffsets, records: SinkRecord[], advanced: Offsets, state: { ready: boolean }): Promise<number> {
+  const covered = await shared.lock(run, Object.keys(advanced).map(Number));
+  const rows = notCovered(records, covered);
+  await writeBatch(run, c, rows, state);
+  await shared.advance(run, advanced);
+  return records.length - rows.length;
+}
+
 /** Sink on the metadata database: the offsets are the task's checkpoint, saved with the rows. */
 export class MetadataPgSink implements Sink {
   readonly description: string;
   private readonly state = { ready: false };
-  constructor(private readonly c: Common) { this.description = `table ${quoteTable(c.table)} on the metadata database`; }
+  private readonly shared: GroupOffsets;
+  private saved: ExtractCheckpoint;
+  constructor(private readonly c: Common) {
+    this.description = `table ${quoteTable(c.table)} on the metadata database`;
+    this.shared = new GroupOffsets('kafka_group_offsets', c.group, c.topic);
+    this.saved = { topic: c.topic, consumer_group: c.group, offsets: {} };
+  }
 
   async open(): Promise<Offsets | null> {
     const cp = ownCheckpoint(await this.c.ctx.checkpoint.load<ExtractCheckpoint>(), this.c.topic, this.c.group);
+    if (cp) this.saved = cp;
     return cp ? cp.offsets : null;
   }
 
-  async write(records: SinkRecord[], offsets: Offsets): Promise<void> {
+  async groupOffsets(partitions: readonly number[] | null): Promise<Offsets> {
+    return readOnMetadata(this.c.ctx, this.saved, (run) => this.shared.read(run, partitions));
+  }
+
+  async write(batch: SinkBatch, offsets: Offsets, advanced: Offsets): Promise<number> {
     const value: ExtractCheckpoint = { topic: this.c.topic, consumer_group: this.c.group, offsets };
-    await this.c.ctx.checkpoint.commitWith(value, (trx) => writeBatch(knexRun(trx), this.c, records, this.state));
+    const dropped = await this.c.ctx.checkpoint.commitWith(value, (trx) => writeGuarded(knexRun(trx), this.c, this.shared, batch.records, advanced, this.state));
+    this.shared.committed(advanced);
+    this.saved = value;
+    return dropped;
   }
 }
 
@@ -81,9 +96,11 @@ export class ExternalPgSink implements Sink {
   readonly description: string;
   private readonly state = { ready: false };
   private readonly run: Run;
+  private readonly shared: GroupOffsets;
   constructor(private readonly client: pg.Client, connId: string, private readonly c: Common) {
     this.description = `table ${quoteTable(c.table)} on connection "${connId}"`;
     this.run = pgRun(client);
+    this.shared = new GroupOffsets(OFFSETS_TABLE, c.group, c.topic);
   }
 
   async open(): Promise<Offsets | null> {
@@ -92,26 +109,27 @@ export class ExternalPgSink implements Sink {
       await this.run(`create table if not exists ${OFFSETS_TABLE} (consumer_group text, topic text, partition int,
         "offset" bigint not null, updated_at timestamptz not null default now(), primary key (consumer_group, topic, partition))`);
     });
-    const { rows } = await this.run(`select partition, "offset"::text as "offset" from ${OFFSETS_TABLE} where consumer_group = $1 and topic = $2`, [this.c.group, this.c.topic]);
-    return rows.length ? Object.fromEntries(rows.map((r) => [String(r.partition), String(r.offset)])) : null;
+    const offsets = await this.shared.read(this.run, null);
+    return Object.keys(offsets).length ? offsets : null;
   }
 
-  async write(records: SinkRecord[], offsets: Offsets): Promise<void> {
-    await this.inTransaction(async () => {
-      await writeBatch(this.run, this.c, records, this.state);
-      const parts = Object.entries(offsets);
-      await this.run(`insert into ${OFFSETS_TABLE} (consumer_group, topic, partition, "offset")
-        select $1, $2, p, o from unnest($3::int[], $4::bigint[]) as u(p, o)
-        on conflict (consumer_group, topic, partition) do update set "offset" = excluded."offset", updated_at = now()`,
-      [this.c.group, this.c.topic, parts.map(([p]) => Number(p)), parts.map(([, o]) => o)]);
-    });
+  async groupOffsets(partitions: readonly number[] | null): Promise<Offsets> {
+    return this.shared.read(this.run, partitions);
   }
 
-  private async inTransaction(fn: () => Promise<void>): Promise<void> {
+  async write(batch: SinkBatch, _offsets: Offsets, advanced: Offsets): Promise<number> {
+    // The table holds every partition's offset already: only those this batch moves change.
+    const dropped = await this.inTransaction(() => writeGuarded(this.run, this.c, this.shared, batch.records, advanced, this.state));
+    this.shared.committed(advanced);
+    return dropped;
+  }
+
+  private async inTransaction<T>(fn: () => Promise<T>): Promise<T> {
     await this.client.query('BEGIN');
     try {
-      await fn();
+      const result = await fn();
       await this.client.query('COMMIT');
+      return result;
     } catch (err) {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw err;

@@ -1,15 +1,22 @@
 /**
- * Where each partition starts: after the checkpoint (what the sink already holds) when
- * there is one, else the group's committed offset, else `start_offset` (earliest,
- * latest, or the first record at or after a timestamp). Worked out with the admin client
- * before the consumer joins, then applied by seeking when it is assigned the partitions.
+ * Where each assigned partition resumes: after the furthest of
+ * - this instance's checkpoint (`done`: the last offset per partition it wrote);
+ * - the group's offsets durable in the sink's database (group-offsets.ts), which include
+ *   a batch whose writer died between its sink commit and its Kafka commit;
+ * - the group's committed Kafka offset (committed after a sink commit, so everything
+ *   below it is in a sink);
+ * else at `start_offset` (earliest, latest, or the first record at or after a timestamp).
+ * The admin client reads Kafka's side; the caller seeks when it is assigned partitions.
  */
 import type { Admin } from 'kafkajs';
 import type { Offsets } from './sink.ts';
 
 export type StartOffset = 'earliest' | 'latest' | Date;
 
-export interface Position { offset: string; from: 'checkpoint' | 'group' | 'earliest' | 'latest' | 'timestamp' }
+export interface Position { offset: string; from: 'checkpoint' | 'group' | 'sink' | 'earliest' | 'latest' | 'timestamp' }
+
+/** Partition → Kafka's committed offset of the group (the next offset to read); absent when none. */
+export type KafkaOffsets = Map<number, string>;
 
 export function parseStartOffset(value: string | undefined): StartOffset {
   if (value === undefined || value === 'latest') return 'latest';
@@ -19,18 +26,14 @@ export function parseStartOffset(value: string | undefined): StartOffset {
   return d;
 }
 
-export async function startPositions(admin: Admin, topic: string, groupId: string, checkpoint: Offsets | null, start: StartOffset): Promise<Map<number, Position>> {
+/** Where each partition of the topic starts when nothing is known of it: `start_offset`. */
+export async function startOffsetPositions(admin: Admin, topic: string, start: StartOffset): Promise<Map<number, Position>> {
   const watermarks = await admin.fetchTopicOffsets(topic);
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
   const byTime = start instanceof Date ? await admin.fetchTopicOffsetsByTimestamp(topic, start.getTime()) : [];
   const out = new Map<number, Position>();
   for (const w of watermarks) {
     const p = w.partition;
-    const done = checkpoint?.[String(p)];
-    const group = committed?.partitions.find((x) => x.partition === p)?.offset;
-    if (done !== undefined) out.set(p, { offset: (BigInt(done) + 1n).toString(), from: 'checkpoint' });
-    else if (group !== undefined && BigInt(group) >= 0n) out.set(p, { offset: group, from: 'group' });
-    else if (start === 'earliest') out.set(p, { offset: w.low, from: 'earliest' });
+    if (start === 'earliest') out.set(p, { offset: w.low, from: 'earliest' });
     else if (start === 'latest') out.set(p, { offset: w.high, from: 'latest' });
     else {
       // No record at or after the timestamp: start at the end (only newer records).
@@ -41,28 +44,33 @@ export async function startPositions(admin: Admin, topic: string, groupId: strin
   return out;
 }
 
-/**
- * At each assignment of a consumer group that several task instances share: where each
- * assigned partition resumes. `done` (this instance's checkpoint: the last offset per
- * partition it wrote) is raised, in place, to the group's committed offset - 1 when that
- * is further: group offsets are committed after the sink commit, so everything below is
- * in the sink, written by another member that held the partition since. Our older value
- * would rewind it (duplicates) and would be too low to filter re-deliveries. Partitions
- * with neither start from `initial` (startPositions: start_offset).
- */
-export async function resumePositions(admin: Admin, topic: string, groupId: string, assigned: number[], done: Offsets,
-  initial: Map<number, Position>): Promise<Array<{ partition: number } & Position>> {
+export async function kafkaOffsets(admin: Admin, topic: string, groupId: string): Promise<KafkaOffsets> {
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const out: KafkaOffsets = new Map();
+  for (const { partition, offset } of committed?.partitions ?? []) if (BigInt(offset) > 0n) out.set(partition, offset);
+  return out;
+}
+
+/**
+ * Where each of `assigned` resumes (see the header), `done` raised in place to the
+ * furthest known: our older value would rewind the partition (duplicates) and be too low
+ * to filter re-deliveries. Partitions with none of them start from `initial`.
+ */
+export function resumePositions(assigned: readonly number[], done: Offsets, inSink: Offsets, kafka: KafkaOffsets,
+  initial: Map<number, Position>): Array<{ partition: number } & Position> {
   const out: Array<{ partition: number } & Position> = [];
   for (const p of assigned) {
     const key = String(p);
-    const mine = done[key];
-    const group = committed?.partitions.find((x) => x.partition === p)?.offset;
-    if (group !== undefined && BigInt(group) > 0n && (mine === undefined || BigInt(group) - 1n > BigInt(mine))) {
-      done[key] = (BigInt(group) - 1n).toString();
-    }
+    let from: Position['from'] = 'checkpoint';
+    const raise = (last: string, source: Position['from']) => {
+      const cur = done[key];
+      if (cur === undefined || BigInt(last) > BigInt(cur)) { done[key] = last; from = source; }
+    };
+    const group = kafka.get(p);
+    if (group !== undefined) raise((BigInt(group) - 1n).toString(), 'group');
+    if (inSink[key] !== undefined) raise(inSink[key], 'sink');
     const last = done[key];
-    if (last !== undefined) out.push({ partition: p, offset: (BigInt(last) + 1n).toString(), from: last === mine ? 'checkpoint' : 'group' });
+    if (last !== undefined) out.push({ partition: p, offset: (BigInt(last) + 1n).toString(), from });
     else if (initial.has(p)) out.push({ partition: p, ...initial.get(p)! });
   }
   return out;

@@ -1,9 +1,11 @@
 /**
  * Exactly once across SIGKILL: `updraft worker` child processes run two extracts of the
  * same 50,000 records (3 partitions, batches of 1000), one into PostgreSQL (metadata
- * database: rows + checkpoint in one transaction) and one into a jsonl file (fsync, then
- * checkpoint; truncated back on retry; no unique key to hide a duplicate). The worker is
- * killed with SIGKILL three times while they run; the scheduler retries the zombies on a
+ * database: rows + checkpoint in one transaction) and one into a jsonl file (fdatasync and
+ * checkpoint; truncated back on retry; no unique key to hide a duplicate). The records
+ * are produced over about a minute while they run, so both sinks are mid-run at every
+ * kill (pre-produced, the faster jsonl extract could finish within one worker's life).
+ * The worker is killed with SIGKILL three times; the scheduler retries the zombies on a
  * new worker each time. At the end both sinks hold every record exactly once.
  */
 import fs from 'node:fs';
@@ -13,7 +15,7 @@ import { expect } from 'chai';
 import { rows } from '../../core/transitions/sql.ts';
 import type { Harness } from '../support/harness.ts';
 import { createTopic, deleteTopic, produceJson, uniqueTopic } from '../support/kafka.ts';
-import { createHarness, exitWithin, Procs, stuckTaskInstances, taskInstance, tries, waitFor } from '../support/res-procs.ts';
+import { createHarness, exitWithin, Procs, sleep, stuckTaskInstances, taskInstance, tries, waitFor } from '../support/res-procs.ts';
 
 const FAST = { UPDRAFT_ZOMBIE_THRESHOLD: '2', UPDRAFT_QUEUED_CHECK_AFTER: '1' };
 const N = 50_000;
@@ -24,8 +26,10 @@ describe('KafkaExtractOperator: SIGKILLed workers, then retries: every record ex
   let dir = '';
   let topic = '';
   const procs = new Procs();
+  let stopProducing = false;
 
   afterEach(async () => {
+    stopProducing = true;
     await procs.killAll();
     await h?.stop();
     h = null;
@@ -39,7 +43,13 @@ describe('KafkaExtractOperator: SIGKILLed workers, then retries: every record ex
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'updraft-kx-kill-'));
     topic = uniqueTopic('extract-kill');
     await createTopic(topic, 3);
-    await produceJson(topic, Array.from({ length: N }, (_, i) => ({ n: i, pad: 'x'.repeat(200) })));
+    // 500 records every 600 ms in the background (about a minute): slower than either extract.
+    const producing = (async () => {
+      for (let produced = 0; produced < N && !stopProducing; produced += 500) {
+        await produceJson(topic, Array.from({ length: 500 }, (_, i) => ({ n: produced + i, pad: 'x'.repeat(200) })));
+        await sleep(600);
+      }
+    })().catch((err: unknown) => err as Error); // awaited (and rethrown) at the end
     const file = path.join(dir, 'out.jsonl');
     const common = { topic, start_offset: 'earliest', max_records: 1000, idle_timeout: 3, retries: 6, retry_delay: 0 };
     hh.writeDag('kx_kill.ts', `import { DAG, KafkaExtractOperator } from 'updraft';
@@ -67,10 +77,13 @@ new KafkaExtractOperator({ task_id: 'to_file', dag, ...${JSON.stringify({ ...com
       expect((await exitWithin(worker, 5000)).signal).to.equal('SIGKILL');
       seen = await pgCount();
       expect(seen, `kill ${kill} came before the end`).to.be.below(N);
+      expect(fileLines(), `kill ${kill} came before the end of the file`).to.be.below(N);
       const pgTi = (await taskInstance(hh, 'kx_kill', run.run_id, 'to_pg'))!;
       expect(pgTi.pid, 'the task ran in the killed worker').to.equal(worker.pid);
     }
     procs.spawnCli(['worker', '--concurrency', '4'], hh.env);
+    const producerError = await producing;
+    if (producerError) throw producerError;
     expect(await hh.waitForRun('kx_kill', run.run_id, 180_000)).to.equal('success');
 
     const [c] = await rows<{ n: string; d: string; dn: string }>(hh.db,

@@ -3,8 +3,9 @@
  * run on the real broker and PostgreSQL: `${KAFKA_CONNECTION}` resolved from the
  * environment, `engine: flink` run as micro-batches (and logged), the sql_transform's
  * JSON_VALUE columns landing in the postgres sink standing in for the seed's iceberg one,
- * each record once. Two changes to the seed text, both for a test: a unique topic and
- * consumer group, and `idle_timeout: 3` so a run ends three seconds after the topic goes quiet.
+ * each record once, `checkpoint_interval: 60s` holding the records until the run's end.
+ * Two changes to the seed text, both for a test: a unique topic and consumer group, and
+ * `idle_timeout: 3` so a run ends three seconds after the topic goes quiet.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,8 +13,8 @@ import { expect } from 'chai';
 import { addConnection } from '../../core/connections/manage-connections.ts';
 import { rows } from '../../core/transitions/sql.ts';
 import type { Harness } from '../support/harness.ts';
-import { createTopic, deleteTopic, produceJson, requireBroker, testBrokers, uniqueTopic } from '../support/kafka.ts';
-import { createHarness, sleep, waitFor } from '../support/res-procs.ts';
+import { createTopic, deleteTopic, kafkaAdmin, produceJson, requireBroker, testBrokers, uniqueTopic } from '../support/kafka.ts';
+import { createHarness, waitFor } from '../support/res-procs.ts';
 
 const SEED = path.resolve(import.meta.dirname, '../../examples/realtime_clickstream.yaml');
 
@@ -51,16 +52,17 @@ describe('the seed streaming pipeline on the real broker', function () {
   it('runs continuously in micro-batches; JSON_VALUE columns land in the postgres sink, every record once', async () => {
     const [dag] = await rows<{ dag_id: string }>(h.db, `select dag_id from dag where dag_id = 'realtime-clickstream'`);
     expect(dag, 'the seed pipeline is a DAG named after metadata.name').to.not.equal(undefined);
-    // start_offset latest: the consumer only sees what arrives after it joined, so keep
-    // producing small batches until rows land, then send a marked batch that must all arrive.
+    // start_offset latest: the consumer only sees what arrives after it started, so wait
+    // until it holds its partitions, then send a marked batch that must all arrive.
     const event = (seq: number, tag: string) => ({ user_id: `u${seq % 7}`, event_type: tag, page_url: `/p/${seq}`, seq });
+    const admin = await kafkaAdmin();
+    try {
+      await waitFor('the pipeline\'s consumer in its group', async () => {
+        const { groups } = await admin.describeGroups([`${topic}-g`]);
+        return groups[0]?.state === 'Stable' && groups[0].members.length === 1;
+      }, 60_000, 100);
+    } finally { await admin.disconnect(); }
     let seq = 0;
-    await waitFor('the first rows in analytics.web_clickstream_events', async () => {
-      await produceJson(topic, Array.from({ length: 20 }, () => event(seq++, 'warmup')));
-      await sleep(300);
-      const [n] = await rows<{ n: number }>(h.db, `select count(*)::int as n from analytics.web_clickstream_events`).catch(() => [{ n: 0 }]);
-      return (n?.n ?? 0) > 0;
-    }, 60_000);
     const marked = Array.from({ length: 300 }, () => event(seq++, 'click'));
     await produceJson(topic, marked);
 
@@ -70,6 +72,12 @@ describe('the seed streaming pipeline on the real broker', function () {
       return r && (r.state === 'success' || r.state === 'failed') ? r : null;
     }, 60_000);
     expect(run.state).to.equal('success');
+    // orchestration.checkpoint_interval (60s) holds each partition's records until the idle
+    // end: one micro-batch per partition that received any, not one per fetch.
+    const [summary] = await rows<{ value: { records: number; batches: number } }>(h.db, `select x.value from xcom x
+      join dag_run r on r.id = x.dag_run_id where r.dag_id = 'realtime-clickstream' and r.run_id = ? and x.key = 'return_value'`, [run.run_id]);
+    expect(summary!.value.records).to.equal(300);
+    expect(summary!.value.batches).to.be.within(1, 3);
 
     const landed = await rows<{ user_id: string; event_type: string; page_url: string; event_timestamp: Date }>(h.db,
       `select user_id, event_type, page_url, event_timestamp from analytics.web_clickstream_events where event_type = 'click' order by page_url`);
