@@ -3,7 +3,7 @@
  * same 50,000 records (3 partitions, batches of 1000), one into PostgreSQL (metadata
  * database: rows + checkpoint in one transaction) and one into a jsonl file (fdatasync and
  * checkpoint; truncated back on retry; no unique key to hide a duplicate). The records
- * are produced over about a minute while they run, so both sinks are mid-run at every
+ * are produced over about 30 s while they run, so both sinks are mid-run at every
  * kill (pre-produced, the faster jsonl extract could finish within one worker's life).
  * The worker is killed with SIGKILL three times; the scheduler retries the zombies on a
  * new worker each time. At the end both sinks hold every record exactly once.
@@ -43,11 +43,11 @@ describe('KafkaExtractOperator: SIGKILLed workers, then retries: every record ex
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'updraft-kx-kill-'));
     topic = uniqueTopic('extract-kill');
     await createTopic(topic, 3);
-    // 500 records every 600 ms in the background (about a minute): slower than either extract.
+    // 500 records every 300 ms in the background (about 30 s): slower than either extract.
     const producing = (async () => {
       for (let produced = 0; produced < N && !stopProducing; produced += 500) {
         await produceJson(topic, Array.from({ length: 500 }, (_, i) => ({ n: produced + i, pad: 'x'.repeat(200) })));
-        await sleep(600);
+        await sleep(300);
       }
     })().catch((err: unknown) => err as Error); // awaited (and rethrown) at the end
     const file = path.join(dir, 'out.jsonl');
@@ -69,7 +69,7 @@ new KafkaExtractOperator({ task_id: 'to_file', dag, ...${JSON.stringify({ ...com
 
     let seen = 0;
     for (let kill = 1; kill <= 3; kill++) {
-      const worker = procs.spawnCli(['worker', '--concurrency', '4'], hh.env);
+      const worker = procs.spawnCli(['worker', '--concurrency', '4', '--no-temporal'], hh.env);
       // Kill once both tasks made progress in this worker: mid-run, most likely inside a batch.
       const from = { pg: await pgCount(), file: fileLines() };
       await waitFor(`progress before kill ${kill}`, async () => (await pgCount()) >= from.pg + 2500 && fileLines() >= from.file + 2500, 90_000, 20);
@@ -81,7 +81,7 @@ new KafkaExtractOperator({ task_id: 'to_file', dag, ...${JSON.stringify({ ...com
       const pgTi = (await taskInstance(hh, 'kx_kill', run.run_id, 'to_pg'))!;
       expect(pgTi.pid, 'the task ran in the killed worker').to.equal(worker.pid);
     }
-    procs.spawnCli(['worker', '--concurrency', '4'], hh.env);
+    procs.spawnCli(['worker', '--concurrency', '4', '--no-temporal'], hh.env);
     const producerError = await producing;
     if (producerError) throw producerError;
     expect(await hh.waitForRun('kx_kill', run.run_id, 180_000)).to.equal('success');

@@ -57,7 +57,9 @@ describe('KafkaExtractOperator: consumer group rebalancing between task instance
     const hh = h!;
     const t = await topic(3);
     const group = `${t}-g`;
-    const common = { topic: t, consumer_group: group, start_offset: 'earliest', max_records: 500, idle_timeout: 4 };
+    // idle_timeout: long enough for the second instance to join on a busy machine (the
+    // topic is empty until both are in: the first must not stop for idleness meanwhile).
+    const common = { topic: t, consumer_group: group, start_offset: 'earliest', max_records: 500, idle_timeout: 10 };
     hh.writeDag('kx_rebal.ts', extractDag('kx_rebal', {
       a: { ...common, sink: { type: 'jsonl', path: path.join(dir, 'a.jsonl') } },
       b: { ...common, sink: { type: 'jsonl', path: path.join(dir, 'b.jsonl') } },

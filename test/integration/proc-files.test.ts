@@ -68,7 +68,7 @@ numbers.rshift(total);
 `);
     expect(await h.processDags()).to.equal(0);
     await h.startScheduler();
-    const worker = procs.spawnCli(['worker', '--shutdown-grace', '2'], h.env);
+    const worker = procs.spawnCli(['worker', '--shutdown-grace', '2', '--no-temporal'], h.env);
     const run = await h.trigger({ dag_id: 'outside_flow' });
     expect(await h.waitForRun('outside_flow', run.run_id, 20_000).catch((e: Error) => `${e.message}\n${worker.output()}`)).to.equal('success');
     const [x] = await rows<{ value: unknown }>(h.db, `select value from xcom where dag_run_id = ? and task_id = 'total'`, [run.id]);

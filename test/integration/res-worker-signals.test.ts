@@ -70,7 +70,7 @@ describe('resilience: worker processes killed and stopped', function () {
 
   it('SIGKILL mid-task with retries: 1: the zombie is retried (try 2) by a new worker and succeeds', async () => {
     const hh = await setup('sigkill_retry', 1, 5);
-    const worker = procs.spawnCli(['worker', '--concurrency', '2'], hh.env);
+    const worker = procs.spawnCli(['worker', '--concurrency', '2', '--no-temporal'], hh.env);
     const { runId, tiId, bashPid } = await runningInChild(hh, 'sigkill_retry', worker.pid);
 
     worker.child.kill('SIGKILL');
@@ -96,7 +96,7 @@ describe('resilience: worker processes killed and stopped', function () {
 
   it('SIGKILL mid-task with retries: 0: the zombie fails, its downstream is upstream_failed, the run fails', async () => {
     const hh = await setup('sigkill_fail', 0, 5);
-    const worker = procs.spawnCli(['worker'], hh.env);
+    const worker = procs.spawnCli(['worker', '--no-temporal'], hh.env);
     const { runId, tiId, bashPid } = await runningInChild(hh, 'sigkill_fail', worker.pid);
     worker.child.kill('SIGKILL');
     await exitWithin(worker, 5000);
@@ -114,7 +114,7 @@ describe('resilience: worker processes killed and stopped', function () {
 
   it('SIGTERM with a long grace: the running task finishes first, no new task is taken, the process exits 0', async () => {
     const hh = await setup('sigterm_grace', 0, 3);
-    const worker = procs.spawnCli(['worker', '--shutdown-grace', '10'], hh.env);
+    const worker = procs.spawnCli(['worker', '--shutdown-grace', '10', '--no-temporal'], hh.env);
     const { runId, tiId } = await runningInChild(hh, 'sigterm_grace', worker.pid);
     const signalled = Date.now();
     worker.child.kill('SIGTERM');
@@ -133,7 +133,7 @@ describe('resilience: worker processes killed and stopped', function () {
 
   it('SIGTERM with a short grace: the task is handed back (scheduled, try "restarting"), then runs to success elsewhere', async () => {
     const hh = await setup('sigterm_handback', 0, 20);
-    const worker = procs.spawnCli(['worker', '--shutdown-grace', '1'], hh.env);
+    const worker = procs.spawnCli(['worker', '--shutdown-grace', '1', '--no-temporal'], hh.env);
     const { runId, tiId, bashPid } = await runningInChild(hh, 'sigterm_handback', worker.pid);
     const before = (await taskInstance(hh, 'sigterm_handback', runId, 'work'))!;
     // Paused, the scheduler leaves the handed-back task in `scheduled` where we can see it.
