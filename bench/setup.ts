@@ -52,9 +52,10 @@ export async function createBenchInstall(dagFiles: Record<string, string>): Prom
   return {
     config, db, env,
     spawn(args) {
-      // BENCH_CPU_PROF=DIR writes a V8 CPU profile of each process there (for tuning).
+      // BENCH_CPU_PROF=DIR writes a V8 CPU profile of each process there (for tuning);
+      // BENCH_NODE_ARGS adds node flags to each (e.g. --trace-gc).
       const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-      const child = spawn(process.execPath, [...prof, BIN, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [...prof, ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), BIN, ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
       children.push(child);
       return child;
     },

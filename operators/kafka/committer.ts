@@ -6,7 +6,8 @@
  *
  * A commit takes every micro-batch queued by then (several partitions' at once: one sink
  * transaction and one Kafka commit instead of one each), then:
- *   poison records → `<topic>.dlq`;  sink write + offsets (one transaction);
+ *   poison records → `<topic>.dlq`;  sink stage (the jsonl sink appends its lines; this
+ *   overlaps the previous commit's write);  sink write + offsets (one transaction);
  *   `done` raised;  Kafka group offsets of the partitions still held (sent beside the
  *   next sink commits, see commitToKafka).
  * Exactly once is unchanged: a checkpoint only ever covers what its own transaction made
@@ -18,6 +19,7 @@ import type { Consumer } from 'kafkajs';
 import type { TaskLog } from '../../core/authoring/context.ts';
 import type { DeadLetters } from './dlq.ts';
 import type { MicroBatch } from './micro-batches.ts';
+import type { DecodedChunk } from './records.ts';
 import type { ProgressPusher } from './progress.ts';
 import type { Offsets, Sink, SinkBatch } from './sink.ts';
 
@@ -109,14 +111,31 @@ export class Committer {
     for (const w of waiters) w();
   }
 
+  /**
+   * Two stages, so that one batch's file I/O overlaps the previous one's commit: while
+   * group N is written (sink.write: fdatasync, transaction), group N+1 is taken from the
+   * queue, its decoding awaited, its poison records sent and its lines staged
+   * (sink.stage). Writes stay one at a time and in order.
+   */
   private async run(): Promise<void> {
+    let writing: Promise<void> | null = null;
     try {
-      while (this.queue.length && !this.stopped) {
+      for (;;) {
+        if (!this.queue.length || this.stopped) {
+          if (!writing) break;
+          await writing; // more may be queued meanwhile
+          writing = null;
+          continue;
+        }
         const group = this.queue;
         this.queue = [];
         this.queuedRecords = 0;
         this.notify();
-        await this.commit(group);
+        const staged = await this.stage(group);
+        if (writing) await writing;
+        if (this.stopped) break;
+        writing = this.write(staged);
+        writing.catch(() => undefined); // awaited above; a failure meanwhile must not count as unhandled
       }
     } catch (err) {
       this.stop();
@@ -127,7 +146,7 @@ export class Committer {
     }
   }
 
-  private async commit(group: MicroBatch[]): Promise<void> {
+  private async stage(group: MicroBatch[]): Promise<Staged> {
     const { d } = this;
     const t0 = Date.now();
     // Decoding may still wait for a schema registry: wait for it, in order.
@@ -139,6 +158,12 @@ export class Committer {
       records: chunks.length === 1 ? chunks[0]!.rows : chunks.flatMap((c) => c.rows),
       lines: chunks.flatMap((c) => (c.lines ? [c.lines] : [])),
     };
+    if (d.sink.stage) await d.sink.stage(batch);
+    return { group, decoded, batch, t0 };
+  }
+
+  private async write({ group, decoded, batch, t0 }: Staged): Promise<void> {
+    const { d } = this;
     const advanced: Offsets = {};
     for (const b of group) advanced[String(b.partition)] = b.last; // a partition's batches are queued in offset order
     const dropped = await d.sink.write(batch, { ...d.done, ...advanced }, advanced);
@@ -162,3 +187,6 @@ export class Committer {
     d.progress.update();
   }
 }
+
+/** A group of micro-batches decoded and staged, ready for its sink write. */
+interface Staged { group: MicroBatch[]; decoded: DecodedChunk[][]; batch: SinkBatch; t0: number }

@@ -9,8 +9,9 @@
  * undone. Records another instance of the group wrote since (the group's offset is past
  * them) are left out; each instance needs its own file (a retry truncates it).
  * The lines arrive already written as bytes (jsonl-lines.ts, by the decoder). File I/O
- * is asynchronous: the write and fdatasync of one batch overlap the decoding of the next
- * (committer.ts).
+ * is asynchronous and overlaps the decoding of the next batches; a batch's lines are
+ * appended (stage) while the batch before it still commits (committer.ts), so a commit
+ * waits only for the fdatasync and the transaction.
  */
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -53,6 +54,11 @@ export class JsonlSink implements Sink {
   private readonly group_: GroupOffsets;
   /** The group's offsets last seen (at an assignment or a batch): lines at or below are left out before writing. */
   private covered: Offsets = {};
+  /** The file's size with the staged lines (`size` is what the checkpoint covers). */
+  private end = 0;
+  /** Batches appended but not committed yet, in commit order. */
+  private staged: Array<{ batch: SinkBatch; chunks: LineChunk[]; dropped: number; end: number }> = [];
+  private fileOps: Promise<void> = Promise.resolve();
 
   constructor(private readonly path: string, private readonly ctx: TaskContext, private readonly topic: string, private readonly group: string) {
     this.description = `jsonl file ${path}`;
@@ -77,6 +83,7 @@ export class JsonlSink implements Sink {
       this.saved = { topic: this.topic, consumer_group: this.group, offsets: {}, file_size: current };
       await this.ctx.checkpoint.save(this.saved);
     }
+    this.end = this.size;
     this.file = await fs.promises.open(this.path, 'a');
     return cp && Object.keys(cp.offsets).length ? cp.offsets : null;
   }
@@ -87,37 +94,80 @@ export class JsonlSink implements Sink {
     return found;
   }
 
+  /**
+   * Appends the batch's lines (those the group's offsets known now do not cover) while
+   * the previous batch commits; write() makes them durable and checkpoints them. Lines
+   * appended but never checkpointed are cut off by a retry's open().
+   */
+  async stage(batch: SinkBatch): Promise<void> {
+    const file = this.file;
+    if (!file) throw new Error('jsonl sink used before open()');
+    const chunks = [...batch.lines, ...this.linesOf(batch.records)];
+    await this.fileTurn(() => this.append(file, batch, chunks));
+  }
+
   async write(batch: SinkBatch, offsets: Offsets, advanced: Offsets): Promise<number> {
     const file = this.file;
     if (!file) throw new Error('jsonl sink used before open()');
     const partitions = Object.keys(advanced).map(Number);
-    const chunks = [...batch.lines, ...this.linesOf(batch.records)];
     for (;;) {
-      const { bufs, dropped } = uncovered(chunks, this.covered);
-      const length = bufs.reduce((n, b) => n + b.length, 0);
-      const value: ExtractCheckpoint = { topic: this.topic, consumer_group: this.group, offsets, file_size: this.size + length };
+      if (this.staged[0]?.batch !== batch) {
+        // Not staged (or un-staged by an overtaken write): append it now, unless a later batch already was.
+        if (this.staged.length) throw new Error('jsonl sink: batches written out of order (a batch was staged before an earlier one)');
+        await this.stage(batch);
+      }
+      const staged = this.staged[0]!;
+      const value: ExtractCheckpoint = { topic: this.topic, consumer_group: this.group, offsets, file_size: staged.end };
+      // fdatasync: the data and the file's new size (needed to read it back) are durable
+      // before the checkpoint says so. It runs while the transaction starts and locks.
+      const synced = staged.end > this.size ? file.datasync() : Promise.resolve();
+      synced.catch(() => undefined); // awaited in the transaction, or moot once it failed
       try {
         await this.ctx.checkpoint.commitWith(value, async (trx) => {
           const run = knexRun(trx);
           // Another instance wrote some of these since we last looked: start over without them.
           const group = await this.group_.lock(run, partitions);
-          if (uncovered(chunks, group).dropped !== dropped) throw new Overtaken(group);
-          await writeAll(file, bufs);
-          // fdatasync: the data and the file's new size (needed to read it back) are durable before the checkpoint says so.
-          if (length) await file.datasync();
+          if (uncovered(staged.chunks, group).dropped !== staged.dropped) throw new Overtaken(group);
+          await synced;
           await this.group_.advance(run, advanced);
         });
       } catch (err) {
         if (!(err instanceof Overtaken)) throw err;
         raiseOffsets(this.covered, err.covered);
+        // Cut back to what is committed and append this batch's lines again, without the
+        // covered ones, in one turn (a batch staged meanwhile must not come first); batches
+        // staged after it are appended again by their own write().
+        await this.fileTurn(async () => {
+          await file.truncate(this.size);
+          this.end = this.size;
+          this.staged = [];
+          await this.append(file, batch, staged.chunks);
+        });
         continue;
       }
+      this.staged.shift();
       this.group_.committed(advanced);
-      this.size = value.file_size!;
+      this.size = staged.end;
       this.saved = value;
       raiseOffsets(this.covered, advanced);
-      return dropped;
+      return staged.dropped;
     }
+  }
+
+  /** Appends a batch's lines that `covered` does not cover; call inside a fileTurn. */
+  private async append(file: FileHandle, batch: SinkBatch, chunks: LineChunk[]): Promise<void> {
+    const { bufs, dropped } = uncovered(chunks, this.covered);
+    const length = bufs.reduce((n, b) => n + b.length, 0);
+    await writeAll(file, bufs);
+    this.staged.push({ batch, chunks, dropped, end: this.end + length });
+    this.end += length;
+  }
+
+  /** File appends and truncations, one at a time and in call order. */
+  private fileTurn(op: () => Promise<void>): Promise<void> {
+    const next = this.fileOps.then(op);
+    this.fileOps = next.catch(() => undefined);
+    return next;
   }
 
   /** Records handed over as objects (a sink of lines normally gets none): as line chunks, one per partition. */

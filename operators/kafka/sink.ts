@@ -51,6 +51,13 @@ export interface Sink {
    */
   groupOffsets(partitions: readonly number[] | null): Promise<Offsets>;
   /**
+   * Optional first half of a write, run while the previous batch's write is still in
+   * flight (committer.ts): called once per batch, in commit order, before write(batch).
+   * What it does must be undone by a retry when the write never commits (the jsonl sink
+   * appends its lines here; a retry truncates them).
+   */
+  stage?(batch: SinkBatch): Promise<void>;
+  /**
    * Write the batch and, with it, `offsets` (this instance's checkpoint: all its
    * partitions' positions after this batch) and `advanced` (the last offset of each
    * partition this batch covers) as the group's offsets. Records at or below the group's
