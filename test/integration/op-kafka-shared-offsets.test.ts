@@ -24,7 +24,7 @@ import { rows } from '../../core/transitions/sql.ts';
 import type { Db } from '../../core/db/connect.ts';
 import { createTestDatabase } from '../support/fresh-db.ts';
 import type { Harness } from '../support/harness.ts';
-import { createTopic, deleteTopic, kafkaAdmin, produceJson, uniqueTopic } from '../support/kafka.ts';
+import { createTopic, deleteTopic, kafkaAdmin, produceJson, setGroupOffsets, uniqueTopic } from '../support/kafka.ts';
 import { createHarness, waitFor } from '../support/res-procs.ts';
 
 /** A DAG of KafkaExtractOperator tasks with the given arguments. */
@@ -80,9 +80,9 @@ describe('KafkaExtractOperator: the group\'s offsets kept with the sink', functi
 
   /** As if the instance's last Kafka commits were lost: the group's Kafka offsets go back (the group has no member now). */
   async function rewindKafka(group: string, t: string, offsets: [string, string]): Promise<void> {
+    await setGroupOffsets(group, t, offsets.map((offset, partition) => ({ partition, offset })));
     const admin = await kafkaAdmin();
     try {
-      await admin.setOffsets({ groupId: group, topic: t, partitions: offsets.map((offset, partition) => ({ partition, offset })) });
       const [now] = await admin.fetchOffsets({ groupId: group, topics: [t] });
       expect(now!.partitions.sort((a, b) => a.partition - b.partition).map((p) => p.offset)).to.deep.equal(offsets);
     } finally { await admin.disconnect(); }

@@ -234,3 +234,25 @@ export async function consumeAll(topic: string, groupId: string, timeoutMs = 30_
   }
   return out;
 }
+
+/**
+ * Sets a consumer group's committed offsets, as if its members had committed them. The
+ * group must have no member. kafkajs' admin.setOffsets does the same but returns only
+ * after a fetch of its paused consumer, which the broker holds for 5 s; this joins the
+ * group, commits and leaves.
+ */
+export async function setGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: string }>): Promise<void> {
+  const consumer = kafkaClient().consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.subscribe({ topic });
+    // Nothing resolved and no auto-commit: whatever a fetch returns meanwhile commits nothing.
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+    consumer.pause([{ topic }]);
+    await joined;
+    await consumer.commitOffsets(offsets.map((o) => ({ topic, ...o })));
+  } finally {
+    await consumer.disconnect();
+  }
+}
