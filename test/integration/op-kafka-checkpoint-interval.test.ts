@@ -12,54 +12,25 @@
  *   every record once.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { rows } from '../../core/transitions/sql.ts';
 import type { Harness } from '../support/harness.ts';
-import { createTopic, deleteTopic, kafkaAdmin, produceJson, uniqueTopic } from '../support/kafka.ts';
-import { createHarness, sleep, waitFor } from '../support/res-procs.ts';
-
-/** A DAG of KafkaExtractOperator tasks with the given arguments. */
-function extractDag(dagId: string, tasks: Record<string, Record<string, unknown>>): string {
-  return `import { DAG, KafkaExtractOperator } from 'updraft';
-const dag = new DAG({ dag_id: '${dagId}', schedule: null, start_date: '2026-01-01' });
-${Object.entries(tasks).map(([id, a]) => `new KafkaExtractOperator({ task_id: '${id}', dag, ...${JSON.stringify(a)} });`).join('\n')}
-`;
-}
+import { kafkaAdmin, produceJson } from '../support/kafka.ts';
+import { extractBed } from '../support/kafka-extract-bed.ts';
+import { sleep, waitFor } from '../support/res-procs.ts';
 
 type Line = { value: { n: number }; partition: number; offset: string };
 interface BatchLog { records: number; partition: number; first: number; last: number }
 
 describe('KafkaExtractOperator: checkpoint_interval', function () {
   this.timeout(240_000);
+  const bed = extractBed('interval');
+  const { topic, deploy } = bed;
+  // The bed's hooks run first: these name its harness and folder for the tests below.
   let h: Harness;
   let dir = '';
-  const topics: string[] = [];
-
-  before(async () => {
-    h = await createHarness();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'updraft-kx-interval-'));
-    await h.startScheduler();
-    await h.startWorker();
-  });
-  after(async () => {
-    await h?.stop();
-    for (const t of topics) await deleteTopic(t).catch(() => undefined);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function topic(partitions: number): Promise<string> {
-    const t = uniqueTopic('interval');
-    topics.push(t, `${t}.dlq`);
-    await createTopic(t, partitions);
-    return t;
-  }
-
-  async function deploy(dagId: string, tasks: Record<string, Record<string, unknown>>): Promise<void> {
-    h.writeDag(`${dagId}.ts`, extractDag(dagId, tasks));
-    expect(await h.processDags(), 'import errors').to.equal(0);
-  }
+  before(() => { h = bed.h; dir = bed.dir; });
 
   async function waitForMembers(group: string, members: number): Promise<void> {
     const admin = await kafkaAdmin();

@@ -6,7 +6,6 @@
  * ends a run on a quiet topic. (SIGKILLed workers: op-kafka-extract-sigkill.test.ts.)
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { addConnection } from '../../core/connections/manage-connections.ts';
@@ -14,29 +13,18 @@ import { parseConnectionUri } from '../../core/connections/connection-uri.ts';
 import { rows } from '../../core/transitions/sql.ts';
 import { createTestDatabase } from '../support/fresh-db.ts';
 import type { Harness } from '../support/harness.ts';
-import { consumeAll, createTopic, deleteTopic, kafkaAdmin, kafkaClient, produceJson, uniqueTopic } from '../support/kafka.ts';
-import { createHarness, sleep, waitFor } from '../support/res-procs.ts';
-
-/** A DAG of KafkaExtractOperator tasks with the given arguments. */
-export function extractDag(dagId: string, tasks: Record<string, Record<string, unknown>>): string {
-  return `import { DAG, KafkaExtractOperator } from 'updraft';
-const dag = new DAG({ dag_id: '${dagId}', schedule: null, start_date: '2026-01-01' });
-${Object.entries(tasks).map(([id, a]) => `new KafkaExtractOperator({ task_id: '${id}', dag, ...${JSON.stringify(a)} });`).join('\n')}
-`;
-}
+import { consumeAll, kafkaAdmin, kafkaClient, produceJson } from '../support/kafka.ts';
+import { extractBed } from '../support/kafka-extract-bed.ts';
+import { sleep, waitFor } from '../support/res-procs.ts';
 
 describe('KafkaExtractOperator (real broker, real PostgreSQL)', function () {
   this.timeout(180_000);
+  const bed = extractBed('extract');
+  const { topic, deploy } = bed;
+  // The bed's hooks run first: these name its harness and folder for the tests below.
   let h: Harness;
   let dir = '';
-  const topics: string[] = [];
-
-  async function topic(partitions: number): Promise<string> {
-    const t = uniqueTopic('extract');
-    topics.push(t, `${t}.dlq`);
-    await createTopic(t, partitions);
-    return t;
-  }
+  before(() => { h = bed.h; dir = bed.dir; });
 
   /** Trigger, wait, and return the run's state and each task's XCom summary (and error when failed). */
   async function run(dagId: string, timeoutMs = 120_000): Promise<{ state: string; xcom: Record<string, any>; errors: string[] }> {
@@ -47,23 +35,6 @@ describe('KafkaExtractOperator (real broker, real PostgreSQL)', function () {
       where i.run_id = ? and t.error is not null`, [r.run_id]);
     return { state, xcom: Object.fromEntries(x.map((e) => [e.task_id, e.value])), errors: errors.map((e) => e.error) };
   }
-
-  async function deploy(dagId: string, tasks: Record<string, Record<string, unknown>>): Promise<void> {
-    h.writeDag(`${dagId}.ts`, extractDag(dagId, tasks));
-    expect(await h.processDags(), 'import errors').to.equal(0);
-  }
-
-  before(async () => {
-    h = await createHarness();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'updraft-kx-'));
-    await h.startScheduler();
-    await h.startWorker();
-  });
-  after(async () => {
-    await h?.stop();
-    for (const t of topics) await deleteTopic(t).catch(() => undefined);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   it('50,000 records over 3 partitions in batches of 1000: each lands once; poison records go to the DLQ with headers', async () => {
     const t = await topic(3);

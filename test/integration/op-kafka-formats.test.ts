@@ -9,7 +9,6 @@
  * library the operator decodes with, so a shared misreading of the format cannot pass.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import avro from 'avsc';
 import { expect } from 'chai';
@@ -17,8 +16,8 @@ import { Partitioners } from 'kafkajs';
 import protobuf from 'protobufjs';
 import { rows } from '../../core/transitions/sql.ts';
 import type { Harness } from '../support/harness.ts';
-import { createTopic, deleteTopic, kafkaAdmin, kafkaClient, requireBroker, uniqueTopic } from '../support/kafka.ts';
-import { createHarness } from '../support/res-procs.ts';
+import { kafkaAdmin, kafkaClient } from '../support/kafka.ts';
+import { extractBed } from '../support/kafka-extract-bed.ts';
 
 const SCHEMAS = path.resolve(import.meta.dirname, '../fixtures/kafka-schemas');
 const schemaText = (file: string) => fs.readFileSync(path.join(SCHEMAS, file), 'utf8');
@@ -106,22 +105,11 @@ interface Poison extends Produced { error: RegExp }
 
 describe('kafka_extract: avro and protobuf in the Confluent wire format (real broker, schemas from files)', function () {
   this.timeout(180_000);
+  const bed = extractBed('fmt');
+  // The bed's hooks run first: these name its harness and folder for the tests below.
   let h: Harness;
   let dir = '';
-  const topics: string[] = [];
-
-  before(async () => {
-    await requireBroker();
-    h = await createHarness();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'updraft-kf-'));
-    await h.startScheduler();
-    await h.startWorker();
-  });
-  after(async () => {
-    await h?.stop();
-    for (const t of topics) await deleteTopic(t).catch(() => undefined);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  before(() => { h = bed.h; dir = bed.dir; });
 
   /**
    * Produces `good` and `poison` records on a new 2-partition topic, runs a DAG with one
@@ -130,9 +118,7 @@ describe('kafka_extract: avro and protobuf in the Confluent wire format (real br
    * byte for byte, once per task, with its error, source partition and offset; the summaries.
    */
   async function extractAndCheck(format: 'avro' | 'protobuf', good: Produced[], expected: Map<string, unknown>, poison: Poison[]): Promise<void> {
-    const t = uniqueTopic(`fmt-${format}`);
-    topics.push(t, `${t}.dlq`);
-    await createTopic(t, 2);
+    const t = await bed.topic(2);
     // Poison records in between the good ones, on both partitions.
     const all: Produced[] = [...good];
     poison.forEach((p, i) => all.splice(Math.floor(((i + 1) * good.length) / (poison.length + 1)) + i, 0, p));

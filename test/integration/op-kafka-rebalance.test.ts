@@ -16,15 +16,8 @@ import { rows } from '../../core/transitions/sql.ts';
 import { ApiClient } from '../support/api.ts';
 import type { Harness } from '../support/harness.ts';
 import { consumeAll, createTopic, deleteTopic, kafkaAdmin, produceJson, uniqueTopic } from '../support/kafka.ts';
+import { extractDag } from '../support/kafka-extract-bed.ts';
 import { createHarness, sleep, waitFor } from '../support/res-procs.ts';
-
-/** A DAG of KafkaExtractOperator tasks (not imported from op-kafka-extract.test.ts: that would run its tests here). */
-function extractDag(dagId: string, tasks: Record<string, Record<string, unknown>>): string {
-  return `import { DAG, KafkaExtractOperator } from 'updraft';
-const dag = new DAG({ dag_id: '${dagId}', schedule: null, start_date: '2026-01-01' });
-${Object.entries(tasks).map(([id, a]) => `new KafkaExtractOperator({ task_id: '${id}', dag, ...${JSON.stringify(a)} });`).join('\n')}
-`;
-}
 
 interface Progress { records: number; lag: Record<string, number>; partitions: number[]; running: boolean }
 type Line = { value: { n: number }; partition: number; offset: string };

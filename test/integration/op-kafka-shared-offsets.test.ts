@@ -15,7 +15,6 @@
  * when B commits (another instance wrote them behind its back) are left out.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { addConnection } from '../../core/connections/manage-connections.ts';
@@ -24,48 +23,24 @@ import { rows } from '../../core/transitions/sql.ts';
 import type { Db } from '../../core/db/connect.ts';
 import { createTestDatabase } from '../support/fresh-db.ts';
 import type { Harness } from '../support/harness.ts';
-import { createTopic, deleteTopic, kafkaAdmin, produceJson, setGroupOffsets, uniqueTopic } from '../support/kafka.ts';
-import { createHarness, waitFor } from '../support/res-procs.ts';
-
-/** A DAG of KafkaExtractOperator tasks with the given arguments. */
-function extractDag(dagId: string, tasks: Record<string, Record<string, unknown>>): string {
-  return `import { DAG, KafkaExtractOperator } from 'updraft';
-const dag = new DAG({ dag_id: '${dagId}', schedule: null, start_date: '2026-01-01' });
-${Object.entries(tasks).map(([id, a]) => `new KafkaExtractOperator({ task_id: '${id}', dag, ...${JSON.stringify(a)} });`).join('\n')}
-`;
-}
+import { kafkaAdmin, produceJson, setGroupOffsets } from '../support/kafka.ts';
+import { extractBed } from '../support/kafka-extract-bed.ts';
+import { waitFor } from '../support/res-procs.ts';
 
 type Line = { value: { n: number }; partition: number; offset: string };
 
 describe('KafkaExtractOperator: the group\'s offsets kept with the sink', function () {
   this.timeout(240_000);
+  const bed = extractBed('shared');
+  const { topic, deploy } = bed;
+  // The bed's hooks run first: these name its harness and folder for the tests below.
   let h: Harness;
   let dir = '';
-  const topics: string[] = [];
-
-  before(async () => {
-    h = await createHarness();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'updraft-kx-shared-'));
-    await h.startScheduler();
-    await h.startWorker();
-  });
-  after(async () => {
-    await h?.stop();
-    for (const t of topics) await deleteTopic(t).catch(() => undefined);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function topic(partitions: number): Promise<string> {
-    const t = uniqueTopic('shared');
-    topics.push(t, `${t}.dlq`);
-    await createTopic(t, partitions);
-    return t;
-  }
+  before(() => { h = bed.h; dir = bed.dir; });
 
   /** Deploy a one-task DAG, run it to the end, return its run id and log. */
   async function runTask(dagId: string, args: Record<string, unknown>): Promise<{ runId: string; log: string }> {
-    h.writeDag(`${dagId}.ts`, extractDag(dagId, { extract: args }));
-    expect(await h.processDags(), 'import errors').to.equal(0);
+    await deploy(dagId, { extract: args });
     const run = await h.trigger({ dag_id: dagId });
     const state = await h.waitForRun(dagId, run.run_id, 90_000);
     const log = (await rows<{ message: string }>(h.db, `select l.message from task_log l join task_instance t on t.id = l.ti_id
@@ -152,10 +127,9 @@ describe('KafkaExtractOperator: the group\'s offsets kept with the sink', functi
     const t = await topic(1);
     const group = `${t}-g`;
     const file = path.join(dir, 'fenced.jsonl');
-    h.writeDag('kx_shared_fence.ts', extractDag('kx_shared_fence', { extract: {
+    await deploy('kx_shared_fence', { extract: {
       topic: t, consumer_group: group, start_offset: 'earliest', max_records: 1000, idle_timeout: 3, sink: { type: 'jsonl', path: file },
-    } }));
-    expect(await h.processDags()).to.equal(0);
+    } });
     const run = await h.trigger({ dag_id: 'kx_shared_fence' });
     // Once it has read the group's offsets at its assignment (none yet), another instance
     // "writes" offsets 0..49: its row says so, as its commit would.
